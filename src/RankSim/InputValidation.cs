@@ -1,0 +1,64 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankSim;
+
+/// <summary>
+/// Argument checks shared by the public entry points. Everything is checked before a custom autograd function is
+/// applied: an exception thrown inside an autograd backward pass would terminate the process.
+/// </summary>
+internal static class InputValidation
+{
+    public static string Shape(Tensor tensor) => "[" + string.Join(", ", tensor.shape) + "]";
+
+    public static void RequireLambda(double lambda, string name)
+    {
+        if (!double.IsFinite(lambda) || lambda <= 0)
+        {
+            throw new ArgumentOutOfRangeException(name, lambda, "The interpolation strength lambda must be a finite number greater than 0.");
+        }
+    }
+
+    public static void RequireFloatingPoint(Tensor tensor, string name)
+    {
+        if (!IsFloatingPoint(tensor.dtype))
+        {
+            throw new ArgumentException($"{name} must have a floating-point dtype (float16, bfloat16, float32 or float64); got {tensor.dtype}.", name);
+        }
+    }
+
+    public static void RequireRealNumber(Tensor tensor, string name)
+    {
+        if (tensor.dtype is ScalarType.Bool or ScalarType.ComplexFloat32 or ScalarType.ComplexFloat64)
+        {
+            throw new ArgumentException($"{name} must hold real numbers (an integer or floating-point dtype); got {tensor.dtype}.", name);
+        }
+    }
+
+    public static bool IsFloatingPoint(ScalarType dtype) =>
+        dtype is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float32 or ScalarType.Float64;
+
+    /// <summary>Throws when a floating-point tensor holds NaN or an infinity. Costs one device-to-host synchronisation.</summary>
+    public static void RequireFinite(Tensor tensor, string name)
+    {
+        if (!IsFloatingPoint(tensor.dtype))
+        {
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        if (!tensor.detach().isfinite().all().item<bool>())
+        {
+            throw new ArgumentException($"{name} contains NaN or infinite values.", name);
+        }
+    }
+
+    public static void RequireSameDevice(Tensor first, string firstName, Tensor second, string secondName)
+    {
+        if (first.device_type != second.device_type || first.device_index != second.device_index)
+        {
+            throw new ArgumentException(
+                $"{secondName} is on {second.device} but {firstName} is on {first.device}; move both to the same device.", secondName);
+        }
+    }
+}

@@ -1,0 +1,168 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace RankSim;
+
+/// <summary>
+/// The RankSim regularizer (Gong, Mori, Tung, "RankSim: Ranking Similarity Regularization for Deep Imbalanced
+/// Regression", ICML 2022): in a batch, the ranking of every anchor's neighbours by feature similarity should match
+/// their ranking by label similarity. Add it to the regression loss, e.g. <c>l1(pred, y) + gamma * rankSim.call(features, y)</c>.
+/// </summary>
+/// <remarks>
+/// One call: validate -> keep one sample per distinct label (M of B) -> feature similarity S [M, M] and label
+/// similarity L [M, M] -> RF = BlackboxRank(S, lambda), RL = rk(L) (a constant) -> per anchor i,
+/// mean_j (RF_ij - RL_ij)^2 -> reduction. All anchors are computed by the same few tensor operations; the number of
+/// TorchSharp calls does not grow with the batch.
+/// </remarks>
+public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
+{
+    private readonly Generator? _generator;
+
+    /// <summary>Creates the RankSim loss.</summary>
+    /// <param name="interpolationLambda">Blackbox interpolation strength lambda &gt; 0 (paper default 2).</param>
+    /// <param name="subsampleDistinctLabels">Keep one randomly chosen sample per distinct label value (paper default true).</param>
+    /// <param name="generator">Random generator for that choice, for reproducible runs; null uses TorchSharp's default generator.</param>
+    /// <param name="reduction">
+    /// <see cref="Reduction.Sum"/> over anchors (the paper's, default), <see cref="Reduction.Mean"/>, or
+    /// <see cref="Reduction.None"/> for the per-anchor losses [M] in batch order of the kept samples.
+    /// </param>
+    /// <param name="featureSimilarity">How features are compared (default cosine).</param>
+    /// <param name="labelTies">How equal label similarities share ranks (default index order).</param>
+    /// <param name="checkFinite">Reject NaN or infinite features and labels (default true; costs one device-to-host synchronisation per call).</param>
+    /// <exception cref="ArgumentOutOfRangeException">lambda is not a finite number greater than 0, or an enum value is unknown.</exception>
+    public RankSimLoss(
+        double interpolationLambda = 2.0,
+        bool subsampleDistinctLabels = true,
+        Generator? generator = null,
+        Reduction reduction = Reduction.Sum,
+        FeatureSimilarity featureSimilarity = FeatureSimilarity.Cosine,
+        RankTies labelTies = RankTies.IndexOrder,
+        bool checkFinite = true)
+        : base(reduction)
+    {
+        InputValidation.RequireLambda(interpolationLambda, nameof(interpolationLambda));
+        if (!Enum.IsDefined(reduction))
+        {
+            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Unknown reduction.");
+        }
+
+        if (!Enum.IsDefined(featureSimilarity))
+        {
+            throw new ArgumentOutOfRangeException(nameof(featureSimilarity), featureSimilarity, "Unknown feature similarity.");
+        }
+
+        if (!Enum.IsDefined(labelTies))
+        {
+            throw new ArgumentOutOfRangeException(nameof(labelTies), labelTies, "Unknown tie policy.");
+        }
+
+        InterpolationLambda = interpolationLambda;
+        SubsampleDistinctLabels = subsampleDistinctLabels;
+        _generator = generator;
+        FeatureSimilarity = featureSimilarity;
+        LabelTies = labelTies;
+        CheckFinite = checkFinite;
+    }
+
+    /// <summary>Blackbox interpolation strength lambda (&gt; 0).</summary>
+    public double InterpolationLambda { get; }
+
+    /// <summary>Whether one sample per distinct label value is kept before ranking.</summary>
+    public bool SubsampleDistinctLabels { get; }
+
+    /// <summary>How features are compared.</summary>
+    public FeatureSimilarity FeatureSimilarity { get; }
+
+    /// <summary>How equal label similarities share ranks.</summary>
+    public RankTies LabelTies { get; }
+
+    /// <summary>Whether NaN and infinite inputs are rejected (one host synchronisation per call).</summary>
+    public bool CheckFinite { get; }
+
+    /// <summary>Computes the RankSim loss.</summary>
+    /// <param name="features">Features [B, ...] of any floating dtype and device (flattened to [B, D]); usually the penultimate layer.</param>
+    /// <param name="labels">Labels [B], [B, 1] or [B, K] (K-dimensional), integer or floating, on the features' device.</param>
+    /// <returns>
+    /// A 0-dim tensor under Sum and Mean, the per-anchor losses [M] under None. Float64 for float64 features, float32
+    /// otherwise; the gradient reaches <paramref name="features"/> in its dtype and device. Rows of samples dropped by the
+    /// subsampling get a zero gradient. With one distinct label (M = 1) the loss and its gradient are 0.
+    /// </returns>
+    /// <exception cref="ArgumentException">Shapes, dtypes or devices that do not fit, an empty batch, or (with <see cref="CheckFinite"/>) NaN or infinite values.</exception>
+    public override Tensor forward(Tensor features, Tensor labels)
+    {
+        Validate(features, labels);
+
+        using var scope = NewDisposeScope();
+        long batch = features.shape[0];
+        var workingDtype = BlackboxRank.WorkingDtype(features.dtype);
+        var f = features.reshape(batch, -1).to(workingDtype);
+        var y = labels.detach().reshape(batch, -1);
+        y = y.to(InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64);
+
+        if (SubsampleDistinctLabels && DistinctLabelSampler.Sample(y, _generator) is { } kept)
+        {
+            f = f.index_select(0, kept);
+            y = y.index_select(0, kept);
+        }
+
+        var featureRanks = BlackboxRank.ApplyUnchecked(FeatureSimilarities.Pairwise(f, FeatureSimilarity), InterpolationLambda);
+        var labelRanks = Ranks.Descending(LabelSimilarity.RankEquivalent(y), LabelTies).to(featureRanks.dtype);
+        var perAnchor = (featureRanks - labelRanks).square().mean([1]);
+        var loss = reduction switch
+        {
+            Reduction.Sum => perAnchor.sum(),
+            Reduction.Mean => perAnchor.mean(),
+            _ => perAnchor,
+        };
+        return loss.MoveToOuterDisposeScope();
+    }
+
+    private void Validate(Tensor features, Tensor labels)
+    {
+        ArgumentNullException.ThrowIfNull(features);
+        ArgumentNullException.ThrowIfNull(labels);
+        if (features.dim() < 2)
+        {
+            throw new ArgumentException(
+                $"features must have at least 2 dimensions [B, D, ...]; got shape {InputValidation.Shape(features)}.", nameof(features));
+        }
+
+        InputValidation.RequireFloatingPoint(features, nameof(features));
+        if (labels.dim() is < 1 or > 2)
+        {
+            throw new ArgumentException(
+                $"labels must be [B], [B, 1] or [B, K]; got shape {InputValidation.Shape(labels)}.", nameof(labels));
+        }
+
+        InputValidation.RequireRealNumber(labels, nameof(labels));
+        if (labels.shape[0] != features.shape[0])
+        {
+            throw new ArgumentException(
+                $"labels has batch size {labels.shape[0]} but features has {features.shape[0]}.", nameof(labels));
+        }
+
+        if (features.shape[0] == 0)
+        {
+            throw new ArgumentException("The batch is empty (batch size 0).", nameof(features));
+        }
+
+        if (features.numel() == 0)
+        {
+            throw new ArgumentException(
+                $"features has no feature values (shape {InputValidation.Shape(features)}).", nameof(features));
+        }
+
+        if (labels.numel() == 0)
+        {
+            throw new ArgumentException($"labels has no values (shape {InputValidation.Shape(labels)}).", nameof(labels));
+        }
+
+        InputValidation.RequireSameDevice(features, nameof(features), labels, nameof(labels));
+        if (CheckFinite)
+        {
+            InputValidation.RequireFinite(features, nameof(features));
+            InputValidation.RequireFinite(labels, nameof(labels));
+        }
+    }
+}

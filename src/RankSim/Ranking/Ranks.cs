@@ -1,0 +1,45 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankSim;
+
+/// <summary>
+/// Row-wise descending normalised ranks (RankSim, Gong et al., ICML 2022, Sec. 3: rk(.)):
+/// rank(v)_j = position of v_j when the row is sorted in descending order (0 = largest), normalised as
+/// (rank + 1) / N, so every value lies in {1/N, ..., 1}. Example: [0.1, 0.9, 0.5, 0.3] -> [1.0, 0.25, 0.5, 0.75].
+/// One stable sort per matrix and one scatter of positions; no argsort of an argsort.
+/// </summary>
+internal static class Ranks
+{
+    /// <summary>Normalised descending ranks of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
+    public static Tensor Descending(Tensor values, RankTies ties)
+    {
+        using var scope = NewDisposeScope();
+        long n = values.shape[^1];
+        var (sorted, order) = values.sort(dim: -1, descending: true, stable: true);
+        Tensor positions = ties switch
+        {
+            RankTies.IndexOrder => arange(1, n + 1, dtype: values.dtype, device: values.device).div_(n).expand_as(values),
+            RankTies.Average => AveragePositions(sorted, n),
+            _ => throw new ArgumentOutOfRangeException(nameof(ties), ties, "Unknown tie policy."),
+        };
+        return zeros_like(values).scatter_(-1, order, positions).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>For each sorted position, the mean normalised rank of the run of equal values it belongs to.</summary>
+    private static Tensor AveragePositions(Tensor sorted, long n)
+    {
+        var index = arange(n, dtype: ScalarType.Int64, device: sorted.device).expand_as(sorted);
+        var changes = sorted[TensorIndex.Ellipsis, TensorIndex.Slice(1)].ne(sorted[TensorIndex.Ellipsis, TensorIndex.Slice(null, -1)]);
+        var firstColumn = ones_like(sorted[TensorIndex.Ellipsis, TensorIndex.Slice(null, 1)], dtype: ScalarType.Bool);
+        var startsRun = cat([firstColumn, changes], dim: -1);
+        var endsRun = cat([changes, firstColumn], dim: -1);
+
+        // Start of each run: running maximum of the positions where a run starts.
+        var runStart = where(startsRun, index, zeros_like(index)).cummax(-1).values;
+
+        // End of each run: running minimum, from the right, of the positions where a run ends.
+        var runEnd = where(endsRun, index, full_like(index, n - 1)).flip(-1).cummin(-1).values.flip(-1);
+        return (runStart + runEnd).to(sorted.dtype).div_(2.0).add_(1.0).div_(n);
+    }
+}

@@ -1,0 +1,47 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankSim;
+
+/// <summary>
+/// Keeps one sample per distinct label value (RankSim, Gong et al., ICML 2022, Sec. 3.2: fewer ties in the label
+/// ranking, more weight for rare labels). Labels are "the same" only when exactly equal (every component for K-dimensional
+/// labels). The representative of each label is drawn uniformly among the samples that carry it.
+/// </summary>
+internal static class DistinctLabelSampler
+{
+    /// <summary>
+    /// Indices [M] (int64, ascending, on the labels' device) of one sample per distinct row of <paramref name="labels"/> [B, K],
+    /// or null when all labels are distinct (every sample is kept, nothing is drawn).
+    /// The only device-to-host synchronisation is the one that gives the number of distinct labels its shape; no loop over labels.
+    /// </summary>
+    public static Tensor? Sample(Tensor labels, Generator? generator)
+    {
+        using var scope = NewDisposeScope();
+        long batch = labels.shape[0];
+        var (values, groups, counts) = labels.shape[1] == 1
+            ? labels.squeeze(1).unique(sorted: true, return_inverse: true, return_counts: true)
+            : labels.unique(sorted: true, return_inverse: true, return_counts: true, dim: 0);
+        groups = groups!.reshape(batch);
+        long distinct = values!.shape[0];
+        if (distinct == batch)
+        {
+            return null;
+        }
+
+        // A uniformly random order of the batch; each group keeps its member that comes first in that order.
+        var order = generator is null
+            ? randperm(batch, dtype: ScalarType.Int64, device: labels.device)
+            : randperm(batch, dtype: ScalarType.Int64, device: generator.device, generator: generator).to(labels.device);
+        var positionInOrder = empty(batch, dtype: ScalarType.Int64, device: labels.device)
+            .scatter_(0, order, arange(batch, dtype: ScalarType.Int64, device: labels.device));
+
+        // Sorting the keys group * B + position lists each group's members by their position in that order; the first
+        // of every group sits where the group starts (the running count of the groups before it).
+        var keys = (groups * batch + positionInOrder).sort().Values;
+        var groupStarts = counts!.cumsum(0) - counts;
+        var firstPosition = keys.index_select(0, groupStarts).remainder_(batch);
+        var chosen = order.index_select(0, firstPosition).sort().Values;
+        return chosen.MoveToOuterDisposeScope();
+    }
+}

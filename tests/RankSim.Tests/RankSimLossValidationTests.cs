@@ -1,0 +1,118 @@
+namespace RankSim.Tests;
+
+public class RankSimLossValidationTests
+{
+    private static readonly RankSimLoss Loss = new();
+
+    [Theory]
+    [InlineData(0.0)]
+    [InlineData(-1.0)]
+    [InlineData(double.NaN)]
+    [InlineData(double.PositiveInfinity)]
+    public void LambdaMustBeFiniteAndPositive(double lambda) =>
+        FluentActions.Invoking(() => new RankSimLoss(lambda)).Should().Throw<ArgumentOutOfRangeException>()
+            .WithParameterName("interpolationLambda").WithMessage("*finite number greater than 0*");
+
+    [Fact]
+    public void UnknownEnumValuesAreRejected()
+    {
+        FluentActions.Invoking(() => new RankSimLoss(featureSimilarity: (FeatureSimilarity)7)).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("featureSimilarity");
+        FluentActions.Invoking(() => new RankSimLoss(labelTies: (RankTies)7)).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("labelTies");
+        FluentActions.Invoking(() => new RankSimLoss(reduction: (nn.Reduction)7)).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("reduction");
+    }
+
+    [Fact]
+    public void NullInputsAreRejected()
+    {
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => Loss.call(null!, ones(3))).Should().Throw<ArgumentNullException>().WithParameterName("features");
+        FluentActions.Invoking(() => Loss.call(ones(3, 2), null!)).Should().Throw<ArgumentNullException>().WithParameterName("labels");
+    }
+
+    [Fact]
+    public void FeaturesNeedTwoDimensions()
+    {
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => Loss.call(ones(5), ones(5))).Should().Throw<ArgumentException>()
+            .WithParameterName("features").WithMessage("*at least 2 dimensions*[5]*");
+    }
+
+    [Fact]
+    public void LabelsWithMoreThanTwoDimensionsAreRejected()
+    {
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => Loss.call(ones(4, 2), ones(4, 1, 1))).Should().Throw<ArgumentException>()
+            .WithParameterName("labels").WithMessage("*[B], [B, 1] or [B, K]*");
+        FluentActions.Invoking(() => Loss.call(ones(4, 2), tensor(1.0f))).Should().Throw<ArgumentException>().WithParameterName("labels");
+    }
+
+    [Fact]
+    public void BatchSizesMustAgree()
+    {
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => Loss.call(ones(4, 2), ones(5))).Should().Throw<ArgumentException>()
+            .WithParameterName("labels").WithMessage("*batch size 5*features has 4*");
+    }
+
+    [Fact]
+    public void EmptyBatchesAndEmptyFeaturesAreRejected()
+    {
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => Loss.call(ones(0, 3), ones(0))).Should().Throw<ArgumentException>().WithMessage("*empty*");
+        FluentActions.Invoking(() => Loss.call(ones(3, 0), ones(3))).Should().Throw<ArgumentException>()
+            .WithParameterName("features").WithMessage("*no feature values*");
+        FluentActions.Invoking(() => Loss.call(ones(3, 2), ones(3, 0))).Should().Throw<ArgumentException>().WithParameterName("labels");
+    }
+
+    [Fact]
+    public void DtypesMustFit()
+    {
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => Loss.call(ones(3, 2, dtype: ScalarType.Int32), ones(3))).Should().Throw<ArgumentException>()
+            .WithParameterName("features").WithMessage("*floating-point*");
+        FluentActions.Invoking(() => Loss.call(ones(3, 2), ones(3, dtype: ScalarType.Bool))).Should().Throw<ArgumentException>()
+            .WithParameterName("labels").WithMessage("*real numbers*");
+        FluentActions.Invoking(() => Loss.call(ones(3, 2), ones(3, dtype: ScalarType.ComplexFloat32))).Should().Throw<ArgumentException>()
+            .WithParameterName("labels");
+    }
+
+    [Theory]
+    [InlineData(double.NaN, false)]
+    [InlineData(double.PositiveInfinity, false)]
+    [InlineData(double.NegativeInfinity, true)]
+    [InlineData(double.NaN, true)]
+    public void NonFiniteValuesAreRejectedByDefault(double bad, bool inLabels)
+    {
+        using var scope = NewDisposeScope();
+        var features = randn(4, 3);
+        var labels = randn(4);
+        (inLabels ? labels : features)[1] = bad;
+        FluentActions.Invoking(() => Loss.call(features, labels)).Should().Throw<ArgumentException>()
+            .WithParameterName(inLabels ? "labels" : "features").WithMessage("*NaN or infinite*");
+    }
+
+    [Fact]
+    public void TheFiniteCheckCanBeSwitchedOff()
+    {
+        using var scope = NewDisposeScope();
+        var features = randn(4, 3).requires_grad_();
+        var labels = tensor(new[] { 1.0f, 2.0f, 3.0f, float.NaN });
+        var value = new RankSimLoss(checkFinite: false).call(features, labels);
+        value.backward();
+        features.grad.Should().NotBeNull();
+    }
+
+    [Fact]
+    public void FeaturesAndLabelsMustShareADevice()
+    {
+        using var scope = NewDisposeScope();
+
+        // Only the CPU exists here; a meta-device tensor stands in for "another device".
+        var labels = empty(4, device: torch.device("meta"));
+        FluentActions.Invoking(() => Loss.call(randn(4, 3), labels)).Should().Throw<ArgumentException>()
+            .WithParameterName("labels").WithMessage("*meta*cpu*same device*");
+    }
+}

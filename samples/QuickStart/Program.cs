@@ -4,7 +4,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 const int Samples = 8000, Epochs = 20, BatchSize = 256;
-const double Gamma = 1000.0;
+const double Gamma = 100.0;
 var generator = manual_seed(0);
 
 // Long-tailed integer labels 0..59 (most samples near 0) and 8 noisy features that encode them.

@@ -1,0 +1,45 @@
+using System.Globalization;
+using System.Text;
+
+namespace RankSim;
+
+/// <summary>The DIR evaluation result: metrics overall and for the many-, medium- and few-shot groups.</summary>
+/// <param name="All">All test samples.</param>
+/// <param name="Many">Samples whose label bin is many-shot.</param>
+/// <param name="Medium">Samples whose label bin is medium-shot.</param>
+/// <param name="Few">Samples whose label bin is few-shot.</param>
+public sealed record DirReport(RegressionMetrics All, RegressionMetrics Many, RegressionMetrics Medium, RegressionMetrics Few)
+{
+    /// <summary>The metrics of one group.</summary>
+    public RegressionMetrics this[ShotGroup group] => group switch
+    {
+        ShotGroup.Many => Many,
+        ShotGroup.Medium => Medium,
+        ShotGroup.Few => Few,
+        _ => throw new ArgumentOutOfRangeException(nameof(group), group, "Unknown shot group."),
+    };
+
+    /// <summary>A plain-text table with rows All/Many/Medium/Few and columns count, MAE, MSE, RMSE, GM, Pearson, Spearman, bMAE.</summary>
+    public string ToTable()
+    {
+        var text = new StringBuilder();
+        text.AppendLine(string.Format(CultureInfo.InvariantCulture, "{0,-8}{1,8}{2,10}{3,10}{4,10}{5,10}{6,10}{7,10}{8,10}", "Shot", "Count", "MAE", "MSE", "RMSE", "GM", "Pearson", "Spearman", "bMAE"));
+        foreach (var (name, metrics) in new[] { ("All", All), ("Many", Many), ("Medium", Medium), ("Few", Few) })
+        {
+            text.AppendLine(string.Format(
+                CultureInfo.InvariantCulture,
+                "{0,-8}{1,8}{2,10:F3}{3,10:F3}{4,10:F3}{5,10:F3}{6,10:F3}{7,10:F3}{8,10:F3}",
+                name,
+                metrics.Count,
+                metrics.Mae,
+                metrics.Mse,
+                metrics.Rmse,
+                metrics.GeometricMean,
+                metrics.Pearson,
+                metrics.Spearman,
+                metrics.BalancedMae));
+        }
+
+        return text.ToString();
+    }
+}

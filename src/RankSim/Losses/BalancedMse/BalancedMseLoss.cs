@@ -1,0 +1,74 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace RankSim;
+
+/// <summary>
+/// Common part of the Balanced MSE losses (Ren et al., "Balanced MSE for Imbalanced Visual Regression", CVPR 2022):
+/// the noise variance sigma^2, fixed or learnable. Learnable, it is held as the parameter <c>noise_sigma</c>
+/// (sigma^2 = noise_sigma^2, so it stays non-negative); add the loss's <c>parameters()</c> to the optimizer.
+/// </summary>
+public abstract class BalancedMseLoss : Loss<Tensor, Tensor, Tensor>
+{
+    private readonly Tensor noise_sigma;
+
+    /// <summary>Creates the noise variance.</summary>
+    /// <param name="initialNoiseVariance">sigma^2 at the start, &gt; 0.</param>
+    /// <param name="learnable">Whether sigma^2 is a trainable parameter.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The variance is not finite and positive.</exception>
+    private protected BalancedMseLoss(double initialNoiseVariance, bool learnable) : base(Reduction.Mean)
+    {
+        if (!double.IsFinite(initialNoiseVariance) || initialNoiseVariance <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(initialNoiseVariance), initialNoiseVariance, "The noise variance must be a finite number greater than 0.");
+        }
+
+        var sigma = tensor(Math.Sqrt(initialNoiseVariance), dtype: ScalarType.Float32);
+        noise_sigma = learnable ? new Parameter(sigma) : sigma;
+        Learnable = learnable;
+        RegisterComponents();
+    }
+
+    /// <summary>Whether sigma^2 is trained.</summary>
+    public bool Learnable { get; }
+
+    /// <summary>The current sigma^2 (a 0-dim tensor, differentiable when learnable).</summary>
+    public Tensor NoiseVariance => noise_sigma.square();
+
+    /// <summary>Checks a prediction/target pair: the same number of samples, [B] or [B, 1], floating predictions, one device.</summary>
+    private protected void Validate(Tensor input, Tensor target, long minimumBatch)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        ArgumentNullException.ThrowIfNull(target);
+        InputValidation.RequireFloatingPoint(input, nameof(input));
+        InputValidation.RequireRealNumber(target, nameof(target));
+        if (input.dim() > 2 || (input.dim() == 2 && input.shape[1] != 1) || input.dim() == 0)
+        {
+            throw new ArgumentException($"input must be [B] or [B, 1]; got {InputValidation.Shape(input)}.", nameof(input));
+        }
+
+        if (target.numel() != input.numel() || target.dim() > 2)
+        {
+            throw new ArgumentException(
+                $"target must hold one value per prediction ({input.numel()}); got {InputValidation.Shape(target)}.", nameof(target));
+        }
+
+        if (input.numel() < minimumBatch)
+        {
+            throw new ArgumentException(
+                $"{GetType().Name} needs a batch of at least {minimumBatch}; got {input.numel()}.", nameof(input));
+        }
+
+        InputValidation.RequireSameDevice(input, nameof(input), target, nameof(target));
+        InputValidation.RequireSameDevice(noise_sigma, "the noise parameter", input, nameof(input));
+    }
+
+    /// <summary>sigma^2 in the prediction's dtype, and its detached copy for the 2 sigma^2 loss factor.</summary>
+    private protected (Tensor Variance, Tensor Factor) Variance(Tensor like)
+    {
+        var variance = noise_sigma.to(like.dtype).square();
+        return (variance, variance.detach() * 2);
+    }
+}

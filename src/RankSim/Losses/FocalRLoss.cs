@@ -1,0 +1,103 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace RankSim;
+
+/// <summary>The error a Focal-R loss modulates.</summary>
+public enum FocalRBase
+{
+    /// <summary>|input - target| (Focal-R L1).</summary>
+    L1,
+
+    /// <summary>(input - target)^2 (Focal-R MSE).</summary>
+    Mse,
+}
+
+/// <summary>The function f that turns |e| into the Focal-R modulation factor f(|e|)^gamma.</summary>
+public enum FocalRActivation
+{
+    /// <summary>f = 2 sigmoid(beta |e|) - 1.</summary>
+    Sigmoid,
+
+    /// <summary>f = tanh(beta |e|).</summary>
+    Tanh,
+}
+
+/// <summary>
+/// Focal-R (DIR, ICML 2021, Sec. 4): loss_i = l_i * f(|e_i|)^gamma with l the L1 or squared error, e the error and
+/// f = 2 sigmoid(beta |e|) - 1 or tanh(beta |e|); then mean_i w_i loss_i with optional per-sample weights.
+/// </summary>
+public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
+{
+    /// <summary>Creates the loss.</summary>
+    /// <param name="baseLoss">L1 (default) or MSE.</param>
+    /// <param name="activation">Sigmoid (default) or tanh.</param>
+    /// <param name="beta">Scale of |e| inside f, &gt; 0 (default 0.2).</param>
+    /// <param name="gamma">Exponent of the modulation, &gt;= 0 (default 1).</param>
+    /// <param name="reduction">Mean (default), Sum, or None.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An unknown enum value, beta not positive or gamma negative.</exception>
+    public FocalRLoss(
+        FocalRBase baseLoss = FocalRBase.L1,
+        FocalRActivation activation = FocalRActivation.Sigmoid,
+        double beta = 0.2,
+        double gamma = 1.0,
+        Reduction reduction = Reduction.Mean)
+        : base(reduction)
+    {
+        WeightedReduction.RequireReduction(reduction);
+        if (!Enum.IsDefined(baseLoss))
+        {
+            throw new ArgumentOutOfRangeException(nameof(baseLoss), baseLoss, "Unknown Focal-R base loss.");
+        }
+
+        if (!Enum.IsDefined(activation))
+        {
+            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown Focal-R activation.");
+        }
+
+        if (!double.IsFinite(beta) || beta <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(beta), beta, "beta must be a finite number greater than 0.");
+        }
+
+        if (!double.IsFinite(gamma) || gamma < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma must be a finite number of at least 0.");
+        }
+
+        BaseLoss = baseLoss;
+        Activation = activation;
+        Beta = beta;
+        Gamma = gamma;
+    }
+
+    /// <summary>The modulated error: L1 or MSE.</summary>
+    public FocalRBase BaseLoss { get; }
+
+    /// <summary>The modulation function.</summary>
+    public FocalRActivation Activation { get; }
+
+    /// <summary>Scale of |e| inside the modulation function.</summary>
+    public double Beta { get; }
+
+    /// <summary>Exponent of the modulation.</summary>
+    public double Gamma { get; }
+
+    /// <summary>Focal-R loss.</summary>
+    /// <param name="input">Predictions [B] or [B, ...], floating.</param>
+    /// <param name="target">Targets of the same shape.</param>
+    /// <param name="weights">Per-sample weights [B] (or one per element), or null for unweighted.</param>
+    public override Tensor forward(Tensor input, Tensor target, Tensor? weights)
+    {
+        WeightedReduction.Validate(input, target, weights);
+        using var scope = NewDisposeScope();
+        var error = input - target.to(input.dtype);
+        var magnitude = error.abs();
+        var elementLoss = BaseLoss == FocalRBase.L1 ? magnitude : error.square();
+        var scaled = magnitude * Beta;
+        var modulation = Activation == FocalRActivation.Tanh ? scaled.tanh() : scaled.sigmoid() * 2 - 1;
+        var loss = elementLoss * modulation.pow(Gamma);
+        return WeightedReduction.Reduce(loss, weights, reduction).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,26 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace RankSim;
+
+/// <summary>Mean squared error with optional per-sample weights: mean_i w_i (input_i - target_i)^2 (DIR, ICML 2021).</summary>
+/// <remarks>Create with the reduction (default Mean); call with (input, target, weights or null).</remarks>
+public sealed class WeightedMseLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
+{
+    /// <summary>Creates the loss.</summary>
+    /// <param name="reduction">Mean (default), Sum, or None (element-wise losses in the input's shape).</param>
+    public WeightedMseLoss(Reduction reduction = Reduction.Mean) : base(reduction) => WeightedReduction.RequireReduction(reduction);
+
+    /// <summary>Weighted squared error.</summary>
+    /// <param name="input">Predictions [B] or [B, ...], floating.</param>
+    /// <param name="target">Targets of the same shape.</param>
+    /// <param name="weights">Per-sample weights [B] (or one per element), or null for unweighted.</param>
+    public override Tensor forward(Tensor input, Tensor target, Tensor? weights)
+    {
+        WeightedReduction.Validate(input, target, weights);
+        using var scope = NewDisposeScope();
+        var loss = (input - target.to(input.dtype)).square();
+        return WeightedReduction.Reduce(loss, weights, reduction).MoveToOuterDisposeScope();
+    }
+}

@@ -33,14 +33,14 @@ public sealed class LabelDistribution
     public static LabelDistribution FromLabels(Tensor labels, LabelBinning? binning = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        return FromLabels((IReadOnlyList<double>)LabelValues.ToDoubles(labels, nameof(labels)), binning);
+        return FromValues(LabelValues.ToDoubles(labels, nameof(labels)), binning);
     }
 
-    /// <summary>Histogram of <paramref name="labels"/>.</summary>
+    /// <summary>Histogram of label values held on the host.</summary>
     /// <param name="labels">Training labels, finite, at least one.</param>
     /// <param name="binning">Bins; default: integer bins over [floor(min label), floor(max label)].</param>
     /// <exception cref="ArgumentException">No labels, or a non-finite label.</exception>
-    public static LabelDistribution FromLabels(IReadOnlyList<double> labels, LabelBinning? binning = null)
+    public static LabelDistribution FromValues(IReadOnlyList<double> labels, LabelBinning? binning = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
         if (labels.Count == 0)

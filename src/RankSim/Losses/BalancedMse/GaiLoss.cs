@@ -6,7 +6,7 @@ namespace RankSim;
 /// Balanced MSE with a Gaussian-mixture prior over the training labels (GAI; Ren et al., CVPR 2022, Eq. 6-7):
 /// loss_i = ((pred_i - y_i)^2 / (2 sigma^2) + 0.5 log sigma^2
 /// + logsumexp_k[-0.5 log(var_k + sigma^2) - (pred_i - mean_k)^2 / (2 (var_k + sigma^2)) + log w_k]) * 2 sigma^2,
-/// the factor detached, averaged over the batch. Fit the prior with <see cref="GaussianMixture.Fit(Tensor, int, int, double)"/>.
+/// the factor detached, averaged over the batch. Fit the prior with <see cref="GaussianMixture.Fit"/>.
 /// </summary>
 public sealed class GaiLoss : BalancedMseLoss
 {

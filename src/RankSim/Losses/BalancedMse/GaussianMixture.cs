@@ -4,7 +4,7 @@ namespace RankSim;
 
 /// <summary>
 /// A one-dimensional Gaussian mixture sum_k w_k N(mean_k, var_k): the label prior of <see cref="GaiLoss"/>.
-/// <see cref="Fit(Tensor, int, int, double)"/> estimates it from training labels by expectation-maximisation.
+/// <see cref="Fit"/> estimates it from training labels by expectation-maximisation.
 /// </summary>
 public sealed class GaussianMixture
 {
@@ -71,16 +71,16 @@ public sealed class GaussianMixture
     public static GaussianMixture Fit(Tensor labels, int components = 8, int maxIterations = 200, double tolerance = 1e-8)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        return Fit((IReadOnlyList<double>)LabelValues.ToDoubles(labels, nameof(labels)), components, maxIterations, tolerance);
+        return FitValues(LabelValues.ToDoubles(labels, nameof(labels)), components, maxIterations, tolerance);
     }
 
-    /// <summary>Fits K components to training labels by expectation-maximisation.</summary>
+    /// <summary>Fits K components to training label values held on the host, by expectation-maximisation.</summary>
     /// <param name="labels">Training labels, finite, at least K of them.</param>
     /// <param name="components">K &gt;= 1 (default 8).</param>
     /// <param name="maxIterations">EM iterations at most (default 200).</param>
     /// <param name="tolerance">Stop when the mean log-likelihood improves by less than this (default 1e-8).</param>
     /// <exception cref="ArgumentException">Empty or non-finite labels, or options out of range.</exception>
-    public static GaussianMixture Fit(IReadOnlyList<double> labels, int components = 8, int maxIterations = 200, double tolerance = 1e-8)
+    public static GaussianMixture FitValues(IReadOnlyList<double> labels, int components = 8, int maxIterations = 200, double tolerance = 1e-8)
     {
         ArgumentNullException.ThrowIfNull(labels);
         if (labels.Count == 0 || labels.Any(v => !double.IsFinite(v)))

@@ -4,7 +4,7 @@ using TorchSharp;
 using static TorchSharp.torch;
 
 const int Samples = 8000, Epochs = 20, BatchSize = 256;
-const double Gamma = 10.0;
+const double Gamma = 1.0;
 var generator = manual_seed(0);
 
 // Long-tailed integer labels 0..59 (most samples near 0) and 8 noisy features that encode them.
@@ -15,7 +15,7 @@ var y = t.unsqueeze(1);
 var (xTrain, yTrain, xTest, yTest) = (x[..6000], y[..6000], x[6000..], y[6000..]);
 
 var model = new Regressor();
-var rankSim = new RankSimLoss(interpolationLambda: 0.05);
+var rankSim = new RankSimLoss(interpolationLambda: 0.5);
 var l1 = nn.L1Loss();
 var optimizer = optim.Adam(model.parameters(), lr: 3e-3);
 

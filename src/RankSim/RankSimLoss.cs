@@ -107,13 +107,15 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         }
 
         var featureRanks = BlackboxRank.ApplyUnchecked(FeatureSimilarities.Pairwise(f, FeatureSimilarity), InterpolationLambda);
-        var labelRanks = Ranks.Descending(LabelSimilarity.RankEquivalent(y), LabelTies).to(featureRanks.dtype);
-        var perAnchor = (featureRanks - labelRanks).square().mean([1]);
+        var labelRanks = Ranks.Ascending(LabelSimilarity.Distances(y), LabelTies).to(featureRanks.dtype);
+
+        // Per anchor i: mean_j (RF_ij - RL_ij)^2. Sum over anchors = sum of all squares / M; mean over anchors = mean of all.
+        long m = featureRanks.shape[0];
         var loss = reduction switch
         {
-            Reduction.Sum => perAnchor.sum(),
-            Reduction.Mean => perAnchor.mean(),
-            _ => perAnchor,
+            Reduction.Sum => nn.functional.mse_loss(featureRanks, labelRanks, Reduction.Sum).div(m),
+            Reduction.Mean => nn.functional.mse_loss(featureRanks, labelRanks, Reduction.Mean),
+            _ => nn.functional.mse_loss(featureRanks, labelRanks, Reduction.None).mean([1]),
         };
         return loss.MoveToOuterDisposeScope();
     }

@@ -67,7 +67,7 @@ public class RankSimLossTests
 
         // The gradient G that the ranker hands to S, taken at S as a leaf.
         var s = FeatureSimilarities.Pairwise(features.detach(), FeatureSimilarity.Cosine).requires_grad_();
-        var labelRanks = Ranks.Descending(LabelSimilarity.RankEquivalent(labels.unsqueeze(1)), RankTies.IndexOrder);
+        var labelRanks = Ranks.Ascending(LabelSimilarity.Distances(labels.unsqueeze(1)), RankTies.IndexOrder);
         (BlackboxRank.Apply(s, lambda) - labelRanks).square().mean([1]).sum().backward();
         var g = s.grad!.detach();
         g.abs().sum().item<double>().Should().BeGreaterThan(0, "the case must exercise a non-zero ranker gradient");

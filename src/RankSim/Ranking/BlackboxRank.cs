@@ -8,7 +8,8 @@ namespace RankSim;
 /// ("Differentiation of Blackbox Combinatorial Solvers", ICLR 2020), as RankSim uses it (Gong et al., ICML 2022, Eq. 3).
 /// </summary>
 /// <remarks>
-/// Forward: r = rk(s), ties in index order (see <see cref="RankTies.IndexOrder"/>).
+/// Forward: r = rk(s). Exactly equal scores get distinct ranks in a deterministic order fixed by the sort (not
+/// necessarily index order): ranking uses the faster unstable sort, since similarities rarely tie exactly.
 /// Backward, for the upstream gradient g: s' = s + lambda * g, r' = rk(s'), and dL/ds = -(r - r') / (lambda + 1e-8).
 /// </remarks>
 public static class BlackboxRank
@@ -57,7 +58,7 @@ public static class BlackboxRank
     {
         using var scope = NewDisposeScope();
         var rows = scores.dim() == 1 ? scores.unsqueeze(0) : scores;
-        var ranks = Ranks.Descending(rows.to(WorkingDtype(scores.dtype)), RankTies.IndexOrder);
+        var ranks = Ranks.DescendingUnstable(rows.to(WorkingDtype(scores.dtype)));
         return ranks.reshape(scores.shape).MoveToOuterDisposeScope();
     }
 
@@ -86,9 +87,8 @@ public static class BlackboxRank
             var ranks = saved[1];
             double lambda = (double)ctx.get_data(LambdaKey);
 
-            var perturbed = scores.to(ranks.dtype) + grad_output.to(ranks.dtype) * lambda;
-            var perturbedRanks = RanksOf(perturbed);
-            var gradient = (perturbedRanks - ranks).div_(lambda + GradientEpsilon).to(scores.dtype);
+            var perturbed = scores.to(ranks.dtype).add(grad_output.to(ranks.dtype), alpha: lambda);
+            var gradient = RanksOf(perturbed).sub_(ranks).div_(lambda + GradientEpsilon).to(scores.dtype);
             return [gradient.MoveToOuterDisposeScope(), null!];
         }
     }

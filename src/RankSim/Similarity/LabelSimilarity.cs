@@ -4,28 +4,22 @@ namespace RankSim;
 
 /// <summary>
 /// Pairwise label similarity (the sigma_y of RankSim, Gong et al., ICML 2022, Eq. 2): L_ij = -|y_i - y_j| for scalar
-/// labels and minus the Euclidean distance for K-dimensional labels.
+/// labels and minus the Euclidean distance for K-dimensional labels. Only the ranks of L enter the loss, and ranking
+/// L in descending order is ranking the distance in ascending order, ties included; so the distance is what is computed.
 /// </summary>
 internal static class LabelSimilarity
 {
     /// <summary>
-    /// A matrix [M, M] ordered like -||y_i - y_j|| within every row, for labels [M, K] in a floating dtype. For K &gt; 1 it
-    /// returns -||y_i - y_j||^2: squaring is monotonic, so the ranks (all RankSim uses) are the same and no square root is taken.
+    /// A matrix [M, M] ordered like ||y_i - y_j|| within every row, for labels [M, K] in a floating dtype: |y_i - y_j| for
+    /// K = 1 and ||y_i - y_j||^2 for K &gt; 1 (squaring is monotonic, so no square root is taken). Rank it with
+    /// <see cref="Ranks.Ascending"/> to get the ranks of L.
     /// </summary>
-    public static Tensor RankEquivalent(Tensor labels)
+    public static Tensor Distances(Tensor labels)
     {
         using var scope = NewDisposeScope();
-        Tensor result;
-        if (labels.shape[1] == 1)
-        {
-            var y = labels.squeeze(1);
-            result = (y.unsqueeze(1) - y.unsqueeze(0)).abs_().neg_();
-        }
-        else
-        {
-            result = (labels.unsqueeze(1) - labels.unsqueeze(0)).pow_(2).sum(dim: -1).neg_();
-        }
-
+        var result = labels.shape[1] == 1
+            ? (labels - labels.t()).abs_()
+            : (labels.unsqueeze(1) - labels.unsqueeze(0)).pow_(2).sum(dim: -1);
         return result.MoveToOuterDisposeScope();
     }
 }

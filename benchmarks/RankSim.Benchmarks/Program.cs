@@ -1,0 +1,29 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using RankSim.Benchmarks;
+
+// Usage:
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- [--quick] [BenchmarkDotNet options, e.g. --filter *Ranker*]
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --scale [B] [D]
+// In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
+// LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 3 minutes.
+if (args.Contains("--scale"))
+{
+    var numbers = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
+    ScaleCheck.Run(numbers.ElementAtOrDefault(0) is > 0 and var b ? b : 8192, numbers.ElementAtOrDefault(1) is > 0 and var d ? d : 512, repeats: 5);
+    return;
+}
+
+bool quick = args.Contains("--quick");
+var job = Job.Default
+    .WithToolchain(InProcessEmitToolchain.Instance)
+    .WithWarmupCount(quick ? 1 : 3)
+    .WithIterationCount(quick ? 3 : 15)
+    .WithInvocationCount(1)
+    .WithUnrollFactor(1);
+var config = DefaultConfig.Instance.AddJob(job.AsDefault()).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+Type[] types = quick ? [typeof(RankSimBenchmarks), typeof(RankerBenchmarks)] : [typeof(RankSimBenchmarks), typeof(LargeBatchBenchmarks), typeof(RankerBenchmarks)];
+BenchmarkSwitcher.FromTypes(types)
+    .Run(args.Where(a => a != "--quick").ToArray(), config);

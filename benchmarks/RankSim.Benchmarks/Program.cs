@@ -7,18 +7,32 @@ using RankSim.Benchmarks;
 // Usage:
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- [--quick] [BenchmarkDotNet options, e.g. --filter *Ranker*]
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --scale [B] [D]
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --soak [steps] [every] [--assert-flat]
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --fingerprint
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
 // LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 3 minutes.
+if (args.Contains("--fingerprint"))
+{
+    Console.WriteLine(Soak.Fingerprint());
+    return 0;
+}
+
+if (args.Contains("--soak"))
+{
+    var counts = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
+    return Soak.Run(counts.ElementAtOrDefault(0) is > 0 and var steps ? steps : 21_000, counts.ElementAtOrDefault(1) is > 0 and var every ? every : 1000, args.Contains("--assert-flat")) ? 0 : 1;
+}
+
 if (args.Contains("--scale"))
 {
     var numbers = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
     ScaleCheck.Run(numbers.ElementAtOrDefault(0) is > 0 and var b ? b : 8192, numbers.ElementAtOrDefault(1) is > 0 and var d ? d : 512, repeats: 5);
-    return;
+    return 0;
 }
 
 bool quick = args.Contains("--quick");
 var job = Job.Default
-    .WithToolchain(InProcessEmitToolchain.Instance)
+    .WithToolchain(new InProcessEmitToolchain(TimeSpan.FromMinutes(45), logOutput: true))
     .WithWarmupCount(quick ? 1 : 3)
     .WithIterationCount(quick ? 3 : 15)
     .WithInvocationCount(1)
@@ -27,3 +41,4 @@ var config = DefaultConfig.Instance.AddJob(job.AsDefault()).WithOptions(ConfigOp
 Type[] types = quick ? [typeof(RankSimBenchmarks), typeof(RankerBenchmarks)] : [typeof(RankSimBenchmarks), typeof(LargeBatchBenchmarks), typeof(RankerBenchmarks)];
 BenchmarkSwitcher.FromTypes(types)
     .Run(args.Where(a => a != "--quick").ToArray(), config);
+return 0;

@@ -56,6 +56,15 @@ internal static class InputValidation
         }
     }
 
+    /// <summary>Rejects tensors on the meta device, which carry shapes but no values.</summary>
+    public static void RequireData(Tensor tensor, string name)
+    {
+        if (tensor.device_type == DeviceType.META)
+        {
+            throw new ArgumentException($"{name} is on the meta device, which holds no values.", name);
+        }
+    }
+
     public static void RequireSameDevice(Tensor first, string firstName, Tensor second, string secondName)
     {
         if (first.device_type != second.device_type || first.device_index != second.device_index)

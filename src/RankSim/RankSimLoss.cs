@@ -160,6 +160,8 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
             throw new ArgumentException($"labels has no values (shape {InputValidation.Shape(labels)}).", nameof(labels));
         }
 
+        InputValidation.RequireData(features, nameof(features));
+        InputValidation.RequireData(labels, nameof(labels));
         InputValidation.RequireSameDevice(features, nameof(features), labels, nameof(labels));
         if (CheckFinite)
         {

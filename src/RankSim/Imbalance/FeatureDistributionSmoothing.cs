@@ -276,6 +276,7 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
         }
 
         InputValidation.RequireRealNumber(labels, nameof(labels));
+        InputValidation.RequireData(features, nameof(features));
         InputValidation.RequireSameDevice(running_mean, "the FDS statistics", features, nameof(features));
         InputValidation.RequireSameDevice(features, nameof(features), labels, nameof(labels));
     }

@@ -113,7 +113,7 @@ public sealed class LabelBinning
         InputValidation.RequireRealNumber(labels, nameof(labels));
         using var scope = NewDisposeScope();
         var inner = tensor(_edges[1..^1], dtype: ScalarType.Float64, device: labels.device);
-        var index = bucketize(labels.detach().to(ScalarType.Float64), inner, false, true);
+        var index = bucketize(labels.detach().to(ScalarType.Float64).contiguous(), inner, false, true);
         return index.MoveToOuterDisposeScope();
     }
 

@@ -8,6 +8,7 @@ internal static class LabelValues
     public static double[] ToDoubles(Tensor labels, string name)
     {
         InputValidation.RequireRealNumber(labels, name);
+        InputValidation.RequireData(labels, name);
         if (labels.numel() == 0)
         {
             throw new ArgumentException("No labels given (an empty tensor).", name);

@@ -19,6 +19,7 @@ internal static class WeightedReduction
                 $"target has shape {InputValidation.Shape(target)} but input has {InputValidation.Shape(input)}; they must match.", nameof(target));
         }
 
+        InputValidation.RequireData(input, nameof(input));
         InputValidation.RequireSameDevice(input, nameof(input), target, nameof(target));
         if (weights is null)
         {

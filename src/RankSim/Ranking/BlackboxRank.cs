@@ -42,6 +42,7 @@ public static class BlackboxRank
             throw new ArgumentException($"scores must not be empty; got shape [{string.Join(", ", scores.shape)}].", nameof(scores));
         }
 
+        InputValidation.RequireData(scores, nameof(scores));
         InputValidation.RequireFinite(scores, nameof(scores));
         return ApplyUnchecked(scores, interpolationLambda);
     }

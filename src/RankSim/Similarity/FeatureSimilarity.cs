@@ -23,10 +23,20 @@ internal static class FeatureSimilarities
         using var scope = NewDisposeScope();
         var f = similarity switch
         {
-            FeatureSimilarity.Cosine => nn.functional.normalize(features, p: 2.0, dim: 1, eps: NormalisationEpsilon),
+            FeatureSimilarity.Cosine => nn.functional.normalize(RescaleRows(features), p: 2.0, dim: 1, eps: NormalisationEpsilon),
             FeatureSimilarity.DotProduct => features,
             _ => throw new ArgumentOutOfRangeException(nameof(similarity), similarity, "Unknown feature similarity."),
         };
         return f.mm(f.t()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Divides each row by its largest magnitude, which leaves its cosine similarities unchanged but keeps the L2 norm
+    /// from overflowing (features near 1e20 in float32) or underflowing (near 1e-20). All-zero rows stay zero.
+    /// </summary>
+    private static Tensor RescaleRows(Tensor features)
+    {
+        double smallestNormal = features.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+        return features / features.detach().abs().amax([1], keepdim: true).clamp_min(smallestNormal);
     }
 }

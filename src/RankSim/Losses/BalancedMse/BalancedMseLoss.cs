@@ -61,6 +61,7 @@ public abstract class BalancedMseLoss : Loss<Tensor, Tensor, Tensor>
                 $"{GetType().Name} needs a batch of at least {minimumBatch}; got {input.numel()}.", nameof(input));
         }
 
+        InputValidation.RequireData(input, nameof(input));
         InputValidation.RequireSameDevice(input, nameof(input), target, nameof(target));
         InputValidation.RequireSameDevice(noise_sigma, "the noise parameter", input, nameof(input));
     }

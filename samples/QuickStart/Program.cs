@@ -1,4 +1,4 @@
-// QuickStart: a small MLP regressor on generated long-tailed data, trained with L1 + gamma * RankSim.
+// QuickStart: an MLP on generated long-tailed data with SQINV + LDS weights, L1 + gamma * RankSim, and DIR evaluation.
 using System.Diagnostics;
 using RankSim;
 using TorchSharp;
@@ -14,20 +14,22 @@ manual_seed(0);
 var t = distributions.Exponential(tensor(1.0f / 8)).sample(Samples).clamp(0, 59).floor();
 var phi = stack([t / 60, (t / 60).square(), (t / 8).sin(), (t / 8).cos()], dim: 1);
 var x = phi.mm(randn(4, 8)) + 0.1 * randn(Samples, 8);
-var y = t.unsqueeze(1);
-var (xTrain, yTrain, xTest, yTest) = (x[..Train], y[..Train], x[Train..], y[Train..]);
+var (xTrain, yTrain, xTest, yTest) = (x[..Train], t[..Train], x[Train..], t[Train..]);
 
-var model = new Regressor();
+var distribution = LabelDistribution.FromLabels(yTrain);                                // integer label bins
+var weights = distribution.Reweight(Reweighting.SqrtInverse, lds: new KernelWindow());   // SQINV + LDS (Gaussian, 5, 2)
+var encoder = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU());  // features: last hidden layer
+var head = nn.Linear(64, 1);
 var rankSim = new RankSimLoss(interpolationLambda: Lambda);
-var l1 = nn.L1Loss();
-var optimizer = optim.Adam(model.parameters(), lr: 3e-3);
+var l1 = new WeightedL1Loss();
+var optimizer = optim.Adam(encoder.parameters().Concat(head.parameters()), lr: 3e-3);
 
-// One optimisation step on a batch; returns (L1, RankSim) with RankSim left out of the loss when gamma is 0.
+// One optimisation step on a batch; returns (weighted L1, RankSim); gamma 0 leaves RankSim out of the loss.
 (double L1, double RankSim) Step(Tensor index, double gamma)
 {
     using var scope = NewDisposeScope();
-    var (pred, features) = model.call(xTrain[index]);
-    var regression = l1.call(pred, yTrain[index]);
+    var features = encoder.call(xTrain[index]);
+    var regression = l1.call(head.call(features).squeeze(1), yTrain[index], weights.Lookup(yTrain[index]));
     var regularizer = gamma > 0 ? rankSim.call(features, yTrain[index]) : zeros(1);
     optimizer.zero_grad();
     (regression + gamma * regularizer).backward();
@@ -37,21 +39,22 @@ var optimizer = optim.Adam(model.parameters(), lr: 3e-3);
 
 for (int epoch = 1; epoch <= Epochs; epoch++)
 {
-    model.train();
     var order = randperm(Train);
     var terms = Enumerable.Range(0, Train / BatchSize).Select(b => Step(order[(b * BatchSize)..((b + 1) * BatchSize)], Gamma)).ToList();
-    model.eval();
-    using (no_grad())
-    using (NewDisposeScope())
-    {
-        var testMae = (model.call(xTest).Pred - yTest).abs().mean().item<float>();
-        double l1Mean = terms.Average(s => s.L1), rankSimMean = terms.Average(s => s.RankSim);
-        Console.WriteLine($"epoch {epoch,2}: loss {l1Mean + Gamma * rankSimMean,6:F3} = L1 {l1Mean:F3} + {Gamma} x RankSim {rankSimMean:F4}   test MAE {testMae:F3}");
-    }
+    double l1Mean = terms.Average(s => s.L1), rankSimMean = terms.Average(s => s.RankSim);
+    Console.WriteLine($"epoch {epoch,2}: loss {l1Mean + Gamma * rankSimMean,6:F3} = weighted L1 {l1Mean:F3} + {Gamma} x RankSim {rankSimMean:F4}");
 }
 
+// DIR evaluation: many-shot bins have > 100 training samples, few-shot < 20.
+var evaluator = new DirEvaluator(new ShotSplit(distribution));
+using (no_grad())
+{
+    evaluator.Add(head.call(encoder.call(xTest)).squeeze(1), yTest);
+}
+
+Console.Write(evaluator.Compute().ToTable());
+
 // RankSim's share of a training step for this model: the same number of steps timed with and without it.
-model.train();
 double MillisecondsPerStep(double gamma)
 {
     var watch = Stopwatch.StartNew();
@@ -66,18 +69,3 @@ double MillisecondsPerStep(double gamma)
 MillisecondsPerStep(Gamma);
 double plain = MillisecondsPerStep(0), regularized = MillisecondsPerStep(Gamma);
 Console.WriteLine($"training step: {plain:F2} ms without RankSim, {regularized:F2} ms with it; RankSim takes {100 * (regularized - plain) / regularized:F0}% of the step");
-
-/// <summary>MLP 8 -> 64 -> 64 -> 1; the last hidden layer is the feature RankSim regularizes.</summary>
-internal sealed class Regressor : nn.Module<Tensor, (Tensor Pred, Tensor Features)>
-{
-    private readonly nn.Module<Tensor, Tensor> encoder = nn.Sequential(nn.Linear(8, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU());
-    private readonly nn.Module<Tensor, Tensor> head = nn.Linear(64, 1);
-
-    public Regressor() : base(nameof(Regressor)) => RegisterComponents();
-
-    public override (Tensor Pred, Tensor Features) forward(Tensor input)
-    {
-        var features = encoder.call(input);
-        return (head.call(features), features);
-    }
-}

@@ -1,0 +1,198 @@
+using RankSim;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace DirExperiment;
+
+/// <summary>One epoch of one run: mean training loss, mean RankSim term (measured for every method), validation MAE.</summary>
+internal sealed record EpochRecord(int Epoch, double TrainLoss, double RankSimTerm, double ValMae, double MeanCosine);
+
+/// <summary>The outcome of one method on one seed.</summary>
+internal sealed record RunResult(
+    string Method, int Seed, DirReport Test, IReadOnlyDictionary<int, double> TestMaeByBin, IReadOnlyList<EpochRecord> Curve,
+    int BestEpoch, bool Collapsed, double Seconds);
+
+/// <summary>Trains and evaluates one method on one seed; paired across methods by seed (initialisation, batch order).</summary>
+internal sealed class Trainer(Options options, Dataset data, LabelDistribution training, Device device)
+{
+    private const int CollapseEpochs = 3;
+    private const double CollapseCosine = 0.99;
+
+    public RunResult Run(MethodSpec method, int seed, Action<int, EpochRecord> onEpoch)
+    {
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        manual_seed(seed);
+        Regressor model = data.Images ? new CnnRegressor() : new MlpRegressor(data.InputSize);
+        model.to(device);
+        var (trainX, trainY) = (data.TrainX.to(device), data.TrainY.to(device));
+        var (valX, valY) = (data.ValX.to(device), data.ValY.to(device));
+
+        var weights = method.Reweights
+            ? training.Reweight(method.SqrtInverse ? Reweighting.SqrtInverse : Reweighting.Inverse, method.Lds ? new KernelWindow() : null)
+            : null;
+        var fds = method.Fds ? new FeatureDistributionSmoothing(model.FeatureDim, training.Binning, device: device) : null;
+        var rankSim = new RankSimLoss(options.Lambda, generator: new Generator((ulong)seed + 1000));
+        var bmc = method.Bmc ? new BmcLoss(initialNoiseVariance: 1.0) : null;
+        bmc?.to(device);
+        var focal = method.Focal ? new FocalRLoss() : null;
+        var l1 = new WeightedL1Loss();
+
+        Tensor RegressionLoss(Tensor pred, Tensor y, Tensor? w) =>
+            bmc is not null ? bmc.call(pred, y) : focal is not null ? focal.call(pred, y, w) : l1.call(pred, y, w);
+
+        var parameters = model.parameters().Concat(bmc?.parameters() ?? []).ToList();
+        var optimizer = optim.Adam(parameters, options.LearningRate);
+        var batchOrder = new Generator((ulong)seed);
+        var curve = new List<EpochRecord>();
+        double bestMae = double.PositiveInfinity;
+        int bestEpoch = 0, sinceBest = 0, highCosineEpochs = 0;
+        bool collapsed = false;
+        Dictionary<string, Tensor>? best = null;
+
+        // Stage one (or the only stage): the whole model.
+        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        {
+            var record = TrainEpoch(epoch, useRankSim: method.RankSim);
+            curve.Add(record);
+            onEpoch(epoch, record);
+            highCosineEpochs = record.MeanCosine > CollapseCosine ? highCosineEpochs + 1 : 0;
+            collapsed |= highCosineEpochs >= CollapseEpochs;
+            if (record.ValMae < bestMae)
+            {
+                (bestMae, bestEpoch, sinceBest) = (record.ValMae, epoch, 0);
+                best = Snapshot();
+            }
+            else if (++sinceBest >= options.Patience)
+            {
+                break;
+            }
+        }
+
+        Restore(best);
+
+        // Regressor re-training: stage two trains a fresh last layer with re-weighting (SQINV + LDS unless the method has its own).
+        if (method.Rrt)
+        {
+            weights ??= training.Reweight(Reweighting.SqrtInverse, new KernelWindow());
+            fds = null;
+            var trainable = RegressorRetraining.Prepare(model, model.Head, new Generator((ulong)seed + 2000));
+            optimizer = optim.Adam(trainable, options.LearningRate);
+            (bestMae, sinceBest) = (double.PositiveInfinity, 0);
+            int stageTwoEpochs = Math.Max(2, options.Epochs / 3);
+            for (int epoch = 1; epoch <= stageTwoEpochs; epoch++)
+            {
+                var record = TrainEpoch(curve.Count + 1, useRankSim: false);
+                curve.Add(record);
+                onEpoch(curve.Count, record);
+                if (record.ValMae < bestMae)
+                {
+                    (bestMae, sinceBest) = (record.ValMae, 0);
+                    best = Snapshot();
+                }
+                else if (++sinceBest >= options.Patience)
+                {
+                    break;
+                }
+            }
+
+            Restore(best);
+        }
+
+        var (report, byBin) = Evaluate(model);
+        return new RunResult(method.Name, seed, report, byBin, curve, bestEpoch, collapsed, watch.Elapsed.TotalSeconds);
+
+        EpochRecord TrainEpoch(int epoch, bool useRankSim)
+        {
+            model.train();
+            fds?.train();
+            long n = trainX.shape[0];
+            var order = randperm(n, generator: batchOrder).to(device);
+            double lossSum = 0, rankSimSum = 0, cosine = double.NaN;
+            int batches = 0;
+            var epochFeatures = new List<(Tensor, Tensor)>();
+            for (long start = 0; start + 1 < n; start += options.BatchSize, batches++)
+            {
+                using var scope = NewDisposeScope();
+                var index = order[TensorIndex.Slice(start, Math.Min(start + options.BatchSize, n))];
+                var (x, y) = (trainX.index_select(0, index), trainY.index_select(0, index));
+                var features = model.Encode(x);
+                var pred = model.Head.call(fds is null ? features : fds.call(features, y)).squeeze(1);
+                var w = weights?.Lookup(y);
+                var regularizer = rankSim.call(features, y);
+                var loss = RegressionLoss(pred, y, w);
+                if (useRankSim)
+                {
+                    loss = loss + options.Gamma * regularizer;
+                }
+
+                optimizer.zero_grad();
+                loss.backward();
+                optimizer.step();
+                lossSum += loss.item<float>();
+                rankSimSum += regularizer.item<float>();
+                if (batches == 0)
+                {
+                    var unit = nn.functional.normalize(features.detach(), dim: 1);
+                    long m = unit.shape[0];
+                    cosine = m > 1 ? ((unit.mm(unit.t()).sum() - m) / (m * (m - 1))).item<float>() : double.NaN;
+                }
+
+                if (fds is not null)
+                {
+                    var kept = (features.detach().clone(), y.clone());
+                    scope.MoveToOuter(kept.Item1, kept.Item2);
+                    epochFeatures.Add(kept);
+                }
+            }
+
+            if (fds is not null)
+            {
+                fds.EndEpoch(epochFeatures);
+                epochFeatures.ForEach(b => { b.Item1.Dispose(); b.Item2.Dispose(); });
+            }
+
+            return new EpochRecord(epoch, lossSum / batches, rankSimSum / batches, MeanAbsoluteError(model, valX, valY), cosine);
+        }
+
+        Dictionary<string, Tensor> Snapshot() => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
+
+        void Restore(Dictionary<string, Tensor>? state)
+        {
+            if (state is not null)
+            {
+                model.load_state_dict(state);
+            }
+        }
+    }
+
+    private (DirReport Report, IReadOnlyDictionary<int, double> ByBin) Evaluate(Regressor model)
+    {
+        var evaluator = new DirEvaluator(new ShotSplit(training));
+        var predictions = Predict(model, data.TestX.to(device));
+        evaluator.Add(predictions, data.TestY);
+        var p = predictions.data<float>().ToArray();
+        var y = data.TestY.data<float>().ToArray();
+        var byBin = Enumerable.Range(0, y.Length).GroupBy(i => (int)Math.Floor(y[i]))
+            .ToDictionary(g => g.Key, g => g.Average(i => (double)Math.Abs(p[i] - y[i])));
+        return (evaluator.Compute(), byBin);
+    }
+
+    private double MeanAbsoluteError(Regressor model, Tensor x, Tensor y)
+    {
+        using var scope = NewDisposeScope();
+        return (Predict(model, x).to(y.device) - y).abs().mean().item<float>();
+    }
+
+    private Tensor Predict(Regressor model, Tensor x)
+    {
+        model.eval();
+        using var noGrad = no_grad();
+        var parts = new List<Tensor>();
+        for (long start = 0; start < x.shape[0]; start += 1024)
+        {
+            parts.Add(model.call(x[TensorIndex.Slice(start, Math.Min(start + 1024, x.shape[0]))]).Pred.cpu());
+        }
+
+        return cat(parts, 0);
+    }
+}

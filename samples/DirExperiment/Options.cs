@@ -14,7 +14,7 @@ internal sealed record Options
     public int Patience { get; init; } = 8;
     public int BatchSize { get; init; } = 256;
     public double LearningRate { get; init; } = 1e-3;
-    public double Gamma { get; init; } = 1.0;
+    public double Gamma { get; init; } = 0.1;
     public double Lambda { get; init; } = 0.5;
     public string Device { get; init; } = "cpu";
     public string OutputRoot { get; init; } = "results";
@@ -30,7 +30,7 @@ internal sealed record Options
                                              rankSim, sqinv, inv, lds, fds, focal, bmc, rrt
                                              (default Vanilla,RankSim,SQINV,SQINV+RankSim,SQINV+LDS+FDS+RankSim)
           --seeds N          paired seeds (default 5)       --epochs N       epochs at most (default 30)
-          --batch-size N     (default 256)                  --gamma G        RankSim weight (default 1)
+          --batch-size N     (default 256)                  --gamma G        RankSim weight (default 0.1)
           --lambda L         blackbox interpolation (default 0.5)
           --device cpu|cuda  (cuda needs a build with -p:TorchBackend=cuda)
           --out DIR          results folder (default results/<timestamp>)

@@ -18,6 +18,9 @@ namespace RankSim;
 /// </remarks>
 public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Tensor>
 {
+    /// <summary>The largest number of statistics per buffer, bins x feature dimension (100,000,000).</summary>
+    public const long MaxStatistics = 100_000_000;
+
     private readonly Tensor running_mean;
     private readonly Tensor running_var;
     private readonly Tensor running_mean_last_epoch;
@@ -55,9 +58,10 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
     {
         ArgumentNullException.ThrowIfNull(binning);
         kernel ??= new KernelWindow();
-        if (featureDim < 1)
+        if (featureDim < 1 || (double)featureDim * binning.Count > MaxStatistics)
         {
-            throw new ArgumentOutOfRangeException(nameof(featureDim), featureDim, "The feature dimension must be at least 1.");
+            throw new ArgumentOutOfRangeException(
+                nameof(featureDim), featureDim, $"The feature dimension must be at least 1, with bins x dimension at most {MaxStatistics:N0} (got {binning.Count} bins).");
         }
 
         if (binning.Count <= kernel.Size / 2)

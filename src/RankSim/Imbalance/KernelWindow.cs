@@ -19,13 +19,16 @@ public enum KernelShape
 /// </summary>
 public sealed class KernelWindow
 {
+    /// <summary>The largest kernel size (10,001 bins).</summary>
+    public const int MaxSize = 10_001;
+
     private const double GaussianTruncate = 4.0;
 
     /// <summary>Creates a window.</summary>
     /// <param name="shape">Kernel shape (default Gaussian, as in the DIR paper).</param>
     /// <param name="size">Odd number of bins the window spans (default 5).</param>
     /// <param name="sigma">Width in bins, &gt; 0 (default 2); not used by <see cref="KernelShape.Triangular"/>.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An even or non-positive size, or sigma not finite and positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An even, non-positive or too large (over <see cref="MaxSize"/>) size, or sigma not finite and positive.</exception>
     public KernelWindow(KernelShape shape = KernelShape.Gaussian, int size = 5, double sigma = 2.0)
     {
         if (!Enum.IsDefined(shape))
@@ -33,9 +36,9 @@ public sealed class KernelWindow
             throw new ArgumentOutOfRangeException(nameof(shape), shape, "Unknown kernel shape.");
         }
 
-        if (size < 1 || size % 2 == 0)
+        if (size < 1 || size % 2 == 0 || size > MaxSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(size), size, "The kernel size must be a positive odd number.");
+            throw new ArgumentOutOfRangeException(nameof(size), size, $"The kernel size must be a positive odd number, at most {MaxSize}.");
         }
 
         if (!double.IsFinite(sigma) || sigma <= 0)

@@ -9,6 +9,9 @@ namespace RankSim;
 /// </summary>
 public sealed class LabelBinning
 {
+    /// <summary>The largest number of bins a binning may have (10,000,000).</summary>
+    public const int MaxBins = 10_000_000;
+
     private readonly double[] _edges;
 
     private LabelBinning(double[] edges, bool integerBins)
@@ -30,7 +33,7 @@ public sealed class LabelBinning
     public double LowerEdge(int bin) => _edges[bin];
 
     /// <summary>Unit-width bins for the whole numbers <paramref name="min"/>..<paramref name="max"/> (bin = floor(label) - min).</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is below <paramref name="min"/>, or the range is over 10,000,000 bins.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is below <paramref name="min"/>, or the range is over <see cref="MaxBins"/> bins.</exception>
     public static LabelBinning Integers(long min, long max)
     {
         if (max < min)
@@ -38,9 +41,9 @@ public sealed class LabelBinning
             throw new ArgumentOutOfRangeException(nameof(max), max, $"max must be at least min ({min}).");
         }
 
-        if (max - min >= 10_000_000)
+        if ((double)max - min >= MaxBins)
         {
-            throw new ArgumentOutOfRangeException(nameof(max), max, "Integer bins over more than 10,000,000 values; use FixedWidth instead.");
+            throw new ArgumentOutOfRangeException(nameof(max), max, $"Integer bins over more than {MaxBins:N0} values; use FixedWidth with fewer bins instead.");
         }
 
         var edges = new double[max - min + 2];
@@ -62,12 +65,12 @@ public sealed class LabelBinning
     }
 
     /// <summary><paramref name="count"/> bins of equal width over [<paramref name="min"/>, <paramref name="max"/>] (STS-B: 50 bins over [0, 5]).</summary>
-    /// <exception cref="ArgumentOutOfRangeException">count &lt; 1, or the range is empty or not finite.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">count outside [1, <see cref="MaxBins"/>], or the range is empty or not finite.</exception>
     public static LabelBinning FixedWidth(double min, double max, int count)
     {
-        if (count < 1)
+        if (count < 1 || count > MaxBins)
         {
-            throw new ArgumentOutOfRangeException(nameof(count), count, "The number of bins must be at least 1.");
+            throw new ArgumentOutOfRangeException(nameof(count), count, $"The number of bins must lie in [1, {MaxBins:N0}].");
         }
 
         if (!double.IsFinite(min) || !double.IsFinite(max) || max <= min)
@@ -106,11 +109,12 @@ public sealed class LabelBinning
     }
 
     /// <summary>Bin index of every label: an int64 tensor of the labels' shape, on the labels' device.</summary>
-    /// <exception cref="ArgumentException">The labels are not real numbers.</exception>
+    /// <exception cref="ArgumentException">The labels are not real numbers, or on the meta device.</exception>
     public Tensor BinIndex(Tensor labels)
     {
         ArgumentNullException.ThrowIfNull(labels);
         InputValidation.RequireRealNumber(labels, nameof(labels));
+        InputValidation.RequireData(labels, nameof(labels));
         using var scope = NewDisposeScope();
         var inner = tensor(_edges[1..^1], dtype: ScalarType.Float64, device: labels.device);
         var index = bucketize(labels.detach().to(ScalarType.Float64).contiguous(), inner, false, true);

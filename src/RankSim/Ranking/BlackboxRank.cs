@@ -88,7 +88,9 @@ public static class BlackboxRank
             var ranks = saved[1];
             double lambda = (double)ctx.get_data(LambdaKey);
 
-            var perturbed = scores.to(ranks.dtype).add(grad_output.to(ranks.dtype), alpha: lambda);
+            // A tensor-times-scalar product, not add(alpha): alpha must fit the dtype exactly and would throw here, inside
+            // backward, for a huge lambda; the product saturates to infinity instead, which the sort handles.
+            var perturbed = scores.to(ranks.dtype) + grad_output.to(ranks.dtype) * lambda;
             var gradient = RanksOf(perturbed).sub_(ranks).div_(lambda + GradientEpsilon).to(scores.dtype);
             return [gradient.MoveToOuterDisposeScope(), null!];
         }

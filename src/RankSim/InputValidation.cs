@@ -11,11 +11,14 @@ internal static class InputValidation
 {
     public static string Shape(Tensor tensor) => "[" + string.Join(", ", tensor.shape) + "]";
 
+    /// <summary>The largest interpolation strength accepted: it must convert to float32 inside the backward pass.</summary>
+    public const double MaxLambda = 1e30;
+
     public static void RequireLambda(double lambda, string name)
     {
-        if (!double.IsFinite(lambda) || lambda <= 0)
+        if (!double.IsFinite(lambda) || lambda <= 0 || lambda > MaxLambda)
         {
-            throw new ArgumentOutOfRangeException(name, lambda, "The interpolation strength lambda must be a finite number greater than 0.");
+            throw new ArgumentOutOfRangeException(name, lambda, $"The interpolation strength lambda must be a finite number greater than 0 and at most {MaxLambda:G}.");
         }
     }
 

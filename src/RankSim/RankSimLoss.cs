@@ -20,7 +20,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     private readonly Generator? _generator;
 
     /// <summary>Creates the RankSim loss.</summary>
-    /// <param name="interpolationLambda">Blackbox interpolation strength lambda &gt; 0 (paper default 2).</param>
+    /// <param name="interpolationLambda">Blackbox interpolation strength lambda in (0, 1e30] (paper default 2).</param>
     /// <param name="subsampleDistinctLabels">Keep one randomly chosen sample per distinct label value (paper default true).</param>
     /// <param name="generator">Random generator for that choice, for reproducible runs; null uses TorchSharp's default generator.</param>
     /// <param name="reduction">
@@ -30,7 +30,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// <param name="featureSimilarity">How features are compared (default cosine).</param>
     /// <param name="labelTies">How equal label similarities share ranks (default index order).</param>
     /// <param name="checkFinite">Reject NaN or infinite features and labels (default true; costs one device-to-host synchronisation per call).</param>
-    /// <exception cref="ArgumentOutOfRangeException">lambda is not a finite number greater than 0, or an enum value is unknown.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">lambda is not in (0, 1e30], or an enum value is unknown.</exception>
     public RankSimLoss(
         double interpolationLambda = 2.0,
         bool subsampleDistinctLabels = true,

@@ -9,6 +9,7 @@ public class RankSimLossValidationTests
     [InlineData(-1.0)]
     [InlineData(double.NaN)]
     [InlineData(double.PositiveInfinity)]
+    [InlineData(1e31)]
     public void LambdaMustBeFiniteAndPositive(double lambda) =>
         FluentActions.Invoking(() => new RankSimLoss(lambda)).Should().Throw<ArgumentOutOfRangeException>()
             .WithParameterName("interpolationLambda").WithMessage("*finite number greater than 0*");

@@ -21,7 +21,7 @@ public static class BlackboxRank
     /// differentiable through blackbox interpolation.
     /// </summary>
     /// <param name="scores">Floating-point scores, [N] or [R, N] with N &gt;= 1, on any device.</param>
-    /// <param name="interpolationLambda">Interpolation strength lambda &gt; 0 of the backward pass (RankSim's default is 2).</param>
+    /// <param name="interpolationLambda">Interpolation strength lambda in (0, 1e30] of the backward pass (RankSim's default is 2).</param>
     /// <returns>
     /// Ranks in {1/N, ..., 1}, the shape of <paramref name="scores"/>; float64 for float64 scores, float32 otherwise
     /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype.
@@ -88,9 +88,8 @@ public static class BlackboxRank
             var ranks = saved[1];
             double lambda = (double)ctx.get_data(LambdaKey);
 
-            // A tensor-times-scalar product, not add(alpha): alpha must fit the dtype exactly and would throw here, inside
-            // backward, for a huge lambda; the product saturates to infinity instead, which the sort handles.
-            var perturbed = scores.to(ranks.dtype) + grad_output.to(ranks.dtype) * lambda;
+            // add(alpha) must convert lambda to the ranks' dtype exactly; MaxLambda keeps that possible for float32.
+            var perturbed = scores.to(ranks.dtype).add(grad_output.to(ranks.dtype), alpha: lambda);
             var gradient = RanksOf(perturbed).sub_(ranks).div_(lambda + GradientEpsilon).to(scores.dtype);
             return [gradient.MoveToOuterDisposeScope(), null!];
         }

@@ -16,7 +16,7 @@ public class BadInputFuzzTests
         ScalarType.Byte, ScalarType.Bool, ScalarType.ComplexFloat32,
     ];
 
-    private static readonly double[] Lambdas = [2.0, 0.0, -1.0, double.NaN, double.PositiveInfinity, 1e300, 1e-300, 0.5];
+    private static readonly double[] Lambdas = [2.0, 0.0, -1.0, double.NaN, double.PositiveInfinity, 1e300, 1e30, 1e-300, 0.5];
 
     /// <summary>A random tensor: odd shapes and dtypes, views, NaN/Inf, the meta device, gradients.</summary>
     private static Tensor RandomTensor(Random random, long batch, bool mostlyValid)

@@ -11,6 +11,16 @@ internal static class InputValidation
 {
     public static string Shape(Tensor tensor) => "[" + string.Join(", ", tensor.shape) + "]";
 
+    /// <summary>Throws when an enum argument holds a value its type does not define.</summary>
+    public static void RequireDefined<TEnum>(TEnum value, string name)
+        where TEnum : struct, Enum
+    {
+        if (!Enum.IsDefined(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"Unknown {typeof(TEnum).Name} value {value}.");
+        }
+    }
+
     /// <summary>The largest interpolation strength accepted: it must convert to float32 inside the backward pass.</summary>
     public const double MaxLambda = 1e30;
 

@@ -42,20 +42,9 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         : base(reduction)
     {
         InputValidation.RequireLambda(interpolationLambda, nameof(interpolationLambda));
-        if (!Enum.IsDefined(reduction))
-        {
-            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Unknown reduction.");
-        }
-
-        if (!Enum.IsDefined(featureSimilarity))
-        {
-            throw new ArgumentOutOfRangeException(nameof(featureSimilarity), featureSimilarity, "Unknown feature similarity.");
-        }
-
-        if (!Enum.IsDefined(labelTies))
-        {
-            throw new ArgumentOutOfRangeException(nameof(labelTies), labelTies, "Unknown tie policy.");
-        }
+        InputValidation.RequireDefined(reduction, nameof(reduction));
+        InputValidation.RequireDefined(featureSimilarity, nameof(featureSimilarity));
+        InputValidation.RequireDefined(labelTies, nameof(labelTies));
 
         InterpolationLambda = interpolationLambda;
         SubsampleDistinctLabels = subsampleDistinctLabels;

@@ -31,10 +31,7 @@ public sealed class KernelWindow
     /// <exception cref="ArgumentOutOfRangeException">An even, non-positive or too large (over <see cref="MaxSize"/>) size, or sigma not finite and positive.</exception>
     public KernelWindow(KernelShape shape = KernelShape.Gaussian, int size = 5, double sigma = 2.0)
     {
-        if (!Enum.IsDefined(shape))
-        {
-            throw new ArgumentOutOfRangeException(nameof(shape), shape, "Unknown kernel shape.");
-        }
+        InputValidation.RequireDefined(shape, nameof(shape));
 
         if (size < 1 || size % 2 == 0 || size > MaxSize)
         {

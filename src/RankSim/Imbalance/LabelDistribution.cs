@@ -79,10 +79,7 @@ public sealed class LabelDistribution
     /// <exception cref="ArgumentOutOfRangeException">Unknown re-weighting, or clip bounds not finite with 0 &lt; min &lt;= max.</exception>
     public LabelWeights Reweight(Reweighting reweighting, KernelWindow? lds = null, double clipMin = 5, double clipMax = 1000)
     {
-        if (!Enum.IsDefined(reweighting))
-        {
-            throw new ArgumentOutOfRangeException(nameof(reweighting), reweighting, "Unknown re-weighting.");
-        }
+        InputValidation.RequireDefined(reweighting, nameof(reweighting));
 
         if (!double.IsFinite(clipMin) || !double.IsFinite(clipMax) || clipMin <= 0 || clipMax < clipMin)
         {

@@ -46,15 +46,8 @@ public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
         : base(reduction)
     {
         WeightedReduction.RequireReduction(reduction);
-        if (!Enum.IsDefined(baseLoss))
-        {
-            throw new ArgumentOutOfRangeException(nameof(baseLoss), baseLoss, "Unknown Focal-R base loss.");
-        }
-
-        if (!Enum.IsDefined(activation))
-        {
-            throw new ArgumentOutOfRangeException(nameof(activation), activation, "Unknown Focal-R activation.");
-        }
+        InputValidation.RequireDefined(baseLoss, nameof(baseLoss));
+        InputValidation.RequireDefined(activation, nameof(activation));
 
         if (!double.IsFinite(beta) || beta <= 0)
         {

@@ -60,11 +60,5 @@ internal static class WeightedReduction
         return result.MoveToOuterDisposeScope();
     }
 
-    public static void RequireReduction(Reduction reduction)
-    {
-        if (!Enum.IsDefined(reduction))
-        {
-            throw new ArgumentOutOfRangeException(nameof(reduction), reduction, "Unknown reduction.");
-        }
-    }
+    public static void RequireReduction(Reduction reduction) => InputValidation.RequireDefined(reduction, nameof(reduction));
 }

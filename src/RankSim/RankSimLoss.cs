@@ -54,19 +54,19 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         CheckFinite = checkFinite;
     }
 
-    /// <summary>Blackbox interpolation strength lambda (&gt; 0).</summary>
+    /// <summary>Blackbox interpolation strength lambda, in (0, 1e30] (default 2).</summary>
     public double InterpolationLambda { get; }
 
-    /// <summary>Whether one sample per distinct label value is kept before ranking.</summary>
+    /// <summary>Whether one sample per distinct label value is kept before ranking (default true).</summary>
     public bool SubsampleDistinctLabels { get; }
 
-    /// <summary>How features are compared.</summary>
+    /// <summary>How features are compared (default cosine).</summary>
     public FeatureSimilarity FeatureSimilarity { get; }
 
-    /// <summary>How equal label similarities share ranks.</summary>
+    /// <summary>How equal label similarities share ranks (default index order).</summary>
     public RankTies LabelTies { get; }
 
-    /// <summary>Whether NaN and infinite inputs are rejected (one host synchronisation per call).</summary>
+    /// <summary>Whether NaN and infinite inputs are rejected (default true; one host synchronisation per call).</summary>
     public bool CheckFinite { get; }
 
     /// <summary>Computes the RankSim loss.</summary>

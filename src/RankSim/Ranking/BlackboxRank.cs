@@ -8,8 +8,7 @@ namespace RankSim;
 /// ("Differentiation of Blackbox Combinatorial Solvers", ICLR 2020), as RankSim uses it (Gong et al., ICML 2022, Eq. 3).
 /// </summary>
 /// <remarks>
-/// Forward: r = rk(s). Exactly equal scores get distinct ranks in a deterministic order fixed by the sort (not
-/// necessarily index order): ranking uses the faster unstable sort, since similarities rarely tie exactly.
+/// Forward: r = rk(s). Exactly equal scores get distinct ranks in index order (the earlier column ranks first), on every device.
 /// Backward, for the upstream gradient g: s' = s + lambda * g, r' = rk(s'), and dL/ds = -(r - r') / (lambda + 1e-8).
 /// </remarks>
 public static class BlackboxRank
@@ -59,7 +58,7 @@ public static class BlackboxRank
     {
         using var scope = NewDisposeScope();
         var rows = scores.dim() == 1 ? scores.unsqueeze(0) : scores;
-        var ranks = Ranks.DescendingUnstable(rows.to(WorkingDtype(scores.dtype)));
+        var ranks = Ranks.Descending(rows.to(WorkingDtype(scores.dtype)), RankTies.IndexOrder);
         return ranks.reshape(scores.shape).MoveToOuterDisposeScope();
     }
 

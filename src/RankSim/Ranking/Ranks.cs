@@ -8,27 +8,27 @@ namespace RankSim;
 /// rank(v)_j = position of v_j when the row is sorted in descending order (0 = largest), normalised as
 /// (rank + 1) / N, so every value lies in {1/N, ..., 1}. Example: [0.1, 0.9, 0.5, 0.3] -> [1.0, 0.25, 0.5, 0.75].
 /// <see cref="Ascending"/> ranks from the smallest instead, which ranks -v exactly as <see cref="Descending"/> ranks v
-/// (ties included) without negating. One stable sort per matrix and one scatter of positions; no argsort of an argsort.
+/// (ties included) without negating. Equal values are ranked in index order (or share their mean rank, see
+/// <see cref="RankTies"/>) on every device. CPU float32/float64 matrices go through <see cref="RowRadixRanker"/>; other
+/// devices use one stable sort per matrix and one scatter of positions (no argsort of an argsort), which gives the same ranks.
 /// </summary>
 internal static class Ranks
 {
     /// <summary>Normalised descending ranks of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
-    public static Tensor Descending(Tensor values, RankTies ties) => Compute(values, ties, descending: true, stable: true);
+    public static Tensor Descending(Tensor values, RankTies ties) => Compute(values, ties, descending: true);
 
     /// <summary>Normalised ascending ranks (0 = smallest) of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
-    public static Tensor Ascending(Tensor values, RankTies ties) => Compute(values, ties, descending: false, stable: true);
+    public static Tensor Ascending(Tensor values, RankTies ties) => Compute(values, ties, descending: false);
 
-    /// <summary>
-    /// Normalised descending ranks with an unstable sort (about 15% faster on the CPU): equal values get distinct,
-    /// deterministic ranks, but not necessarily in index order. For similarities, which rarely tie exactly.
-    /// </summary>
-    public static Tensor DescendingUnstable(Tensor values) => Compute(values, RankTies.IndexOrder, descending: true, stable: false);
+    private static Tensor Compute(Tensor values, RankTies ties, bool descending) =>
+        RowRadixRanker.Supports(values) ? RowRadixRanker.Rank(values, descending, ties) : BySort(values, ties, descending);
 
-    private static Tensor Compute(Tensor values, RankTies ties, bool descending, bool stable)
+    /// <summary>The device-generic path: one stable sort of each row and a scatter of the positions.</summary>
+    internal static Tensor BySort(Tensor values, RankTies ties, bool descending)
     {
         using var scope = NewDisposeScope();
         long n = values.shape[^1];
-        var (sorted, order) = values.sort(dim: -1, descending: descending, stable: stable);
+        var (sorted, order) = values.sort(dim: -1, descending: descending, stable: true);
         Tensor positions = ties switch
         {
             RankTies.IndexOrder => arange(1, n + 1, dtype: values.dtype, device: values.device).div_(n).expand_as(values),

@@ -89,14 +89,14 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         var y = labels.detach().reshape(batch, -1);
         y = y.to(InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64);
 
-        if (SubsampleDistinctLabels && DistinctLabelSampler.Sample(y, _generator) is { } kept)
+        var kept = SubsampleDistinctLabels ? DistinctLabelSampler.Sample(y, _generator) : null;
+        if (kept is not null)
         {
-            f = f.index_select(0, kept);
             y = y.index_select(0, kept);
         }
 
-        var featureRanks = BlackboxRank.ApplyUnchecked(FeatureSimilarities.Pairwise(f, FeatureSimilarity), InterpolationLambda);
-        var labelRanks = Ranks.Ascending(LabelSimilarity.Distances(y), LabelTies).to(featureRanks.dtype);
+        var featureRanks = BlackboxRank.ApplyUnchecked(FeatureSimilarities.Pairwise(f, FeatureSimilarity, kept), InterpolationLambda);
+        var labelRanks = LabelSimilarity.Ranks(y, LabelTies).to(featureRanks.dtype);
 
         // Per anchor i: mean_j (RF_ij - RL_ij)^2. Sum over anchors = sum of all squares / M; mean over anchors = mean of all.
         long m = featureRanks.shape[0];

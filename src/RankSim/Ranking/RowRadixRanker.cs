@@ -9,20 +9,14 @@ namespace RankSim;
 /// <summary>
 /// The CPU kernel behind <see cref="Ranks"/> for float32 and float64 matrices: every row is ranked by a stable
 /// least-significant-digit radix sort of its values' order-preserving bit patterns (one byte a pass; a pass whose byte is
-/// the same for the whole row is skipped), rows are shared out over TorchSharp's intra-op thread count. It gives exactly
-/// what libtorch's stable sort followed by a scatter of positions gives (ties in index order, -0 equal to +0), in a
-/// fraction of the time: a row of 1,024 values costs a few passes over 1,024 keys instead of a comparison sort.
+/// the same for the whole row is skipped); rows are shared out by <see cref="RowBlocks"/>. It gives exactly what
+/// libtorch's stable sort followed by a scatter of positions gives (ties in index order, -0 equal to +0), in a fraction
+/// of the time.
 /// </summary>
 internal static class RowRadixRanker
 {
     /// <summary>Rows of at most this many values are sorted by insertion, which beats four histogram passes there.</summary>
     private const int InsertionSortLimit = 48;
-
-    /// <summary>Below this many values in all, the work is done on the calling thread.</summary>
-    private const long ParallelThreshold = 1L << 15;
-
-    /// <summary>Largest number of bytes one row block may span (a Span is int-indexed).</summary>
-    private const long MaxBlockBytes = 1L << 30;
 
     private const int Buckets = 256;
 
@@ -36,110 +30,63 @@ internal static class RowRadixRanker
         using var scope = NewDisposeScope();
         var input = values.contiguous();
         var output = empty(input.shape, dtype: input.dtype, device: input.device);
-        long rows = input.shape[0];
-        long n = input.shape[1];
-        if (rows == 0 || n == 0)
+        int n = (int)input.shape[1];
+        if (input.dtype == ScalarType.Float64)
         {
-            return output.MoveToOuterDisposeScope();
-        }
-
-        bool isDouble = input.dtype == ScalarType.Float64;
-        long rowBytes = n * (isDouble ? sizeof(double) : sizeof(float));
-        long rowsPerBlockLimit = Math.Max(1, MaxBlockBytes / rowBytes);
-        int workers = rows * n < ParallelThreshold ? 1 : (int)Math.Clamp(get_num_threads(), 1, rows);
-        int blocks = (int)Math.Max(workers, (rows + rowsPerBlockLimit - 1) / rowsPerBlockLimit);
-        var job = new RankJob(input, output, rows, (int)n, blocks, descending, ties, isDouble);
-        if (blocks == 1)
-        {
-            job.RunBlock(0);
+            RowBlocks.Run(input.shape[0], n, n * sizeof(double), (start, count) =>
+                RankRows(RowBlocks.Rows<double>(input, start, count), RowBlocks.Rows<double>(output, start, count), n, descending, ties));
         }
         else
         {
-            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = workers }, job.RunBlock);
+            RowBlocks.Run(input.shape[0], n, n * sizeof(float), (start, count) =>
+                RankRows(RowBlocks.Rows<float>(input, start, count), RowBlocks.Rows<float>(output, start, count), n, descending, ties));
         }
 
         return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>One call's work, split into row blocks that workers take one at a time.</summary>
-    private sealed class RankJob(Tensor input, Tensor output, long rows, int n, int blocks, bool descending, RankTies ties, bool isDouble)
+    /// <summary>float32 rows: each item packs the 32-bit key above the column index, so one array is moved per pass.</summary>
+    private static void RankRows(ReadOnlySpan<float> values, Span<float> ranks, int n, bool descending, RankTies ties)
     {
-        public void RunBlock(int block)
+        var buffer = ArrayPool<ulong>.Shared.Rent(2 * n);
+        var counts = ArrayPool<int>.Shared.Rent(sizeof(float) * Buckets);
+        try
         {
-            long start = rows * block / blocks;
-            long count = (rows * (block + 1) / blocks) - start;
-            if (count == 0)
+            for (int offset = 0; offset < values.Length; offset += n)
             {
-                return;
-            }
-
-            using var source = input.narrow(0, start, count);
-            using var target = output.narrow(0, start, count);
-            var items = ArrayPool<ulong>.Shared.Rent(2 * n);
-            var index = ArrayPool<int>.Shared.Rent(2 * n);
-            var counts = ArrayPool<int>.Shared.Rent(sizeof(double) * Buckets);
-            try
-            {
-                if (isDouble)
-                {
-                    RankRows(MemoryMarshal.Cast<byte, double>(source.bytes), MemoryMarshal.Cast<byte, double>(target.bytes), items, index, counts);
-                }
-                else
-                {
-                    RankRows(MemoryMarshal.Cast<byte, float>(source.bytes), MemoryMarshal.Cast<byte, float>(target.bytes), items, counts);
-                }
-            }
-            finally
-            {
-                ArrayPool<ulong>.Shared.Return(items);
-                ArrayPool<int>.Shared.Return(index);
-                ArrayPool<int>.Shared.Return(counts);
+                var items = buffer.AsSpan(0, n);
+                Pack(values.Slice(offset, n), items, descending);
+                var sorted = n <= InsertionSortLimit ? InsertionSort(items) : RadixSort(items, buffer.AsSpan(n, n), counts, firstByte: 4);
+                WriteRanks(sorted, ranks.Slice(offset, n), ties);
             }
         }
-
-        /// <summary>float32 rows: each item packs the 32-bit key above the column index, so one array is moved per pass.</summary>
-        private void RankRows(ReadOnlySpan<float> values, Span<float> ranks, ulong[] buffer, int[] counts)
+        finally
         {
-            var items = buffer.AsSpan(0, n);
-            var scratch = buffer.AsSpan(n, n);
+            ArrayPool<ulong>.Shared.Return(buffer);
+            ArrayPool<int>.Shared.Return(counts);
+        }
+    }
+
+    /// <summary>float64 rows: 64-bit keys, with the column indices moved alongside.</summary>
+    private static void RankRows(ReadOnlySpan<double> values, Span<double> ranks, int n, bool descending, RankTies ties)
+    {
+        var keyBuffer = ArrayPool<ulong>.Shared.Rent(2 * n);
+        var indexBuffer = ArrayPool<int>.Shared.Rent(2 * n);
+        var counts = ArrayPool<int>.Shared.Rent(sizeof(double) * Buckets);
+        try
+        {
             for (int offset = 0; offset < values.Length; offset += n)
             {
                 var row = values.Slice(offset, n);
-                for (int j = 0; j < row.Length; j++)
-                {
-                    items[j] = ((ulong)OrderedKey(row[j], descending) << 32) | (uint)j;
-                }
-
-                var sorted = n <= InsertionSortLimit ? InsertionSort(items) : RadixSort(items, scratch, counts, firstByte: 4);
-                var rankRow = ranks.Slice(offset, n);
-                float size = n;
-                for (int runStart = 0, runEnd; runStart < n; runStart = runEnd + 1)
-                {
-                    runEnd = ties == RankTies.IndexOrder ? runStart : EndOfRun(sorted, runStart, keyShift: 32);
-                    float rank = ((float)(runStart + runEnd) / 2f + 1f) / size;
-                    for (int p = runStart; p <= runEnd; p++)
-                    {
-                        rankRow[(int)(uint)sorted[p]] = rank;
-                    }
-                }
-            }
-        }
-
-        /// <summary>float64 rows: 64-bit keys, with the column indices moved alongside.</summary>
-        private void RankRows(ReadOnlySpan<double> values, Span<double> ranks, ulong[] keyBuffer, int[] indexBuffer, int[] counts)
-        {
-            var keys = keyBuffer.AsSpan(0, 2 * n);
-            var index = indexBuffer.AsSpan(0, 2 * n);
-            for (int offset = 0; offset < values.Length; offset += n)
-            {
-                var row = values.Slice(offset, n);
+                var keys = keyBuffer.AsSpan(0, 2 * n);
+                var index = indexBuffer.AsSpan(0, 2 * n);
                 for (int j = 0; j < row.Length; j++)
                 {
                     keys[j] = OrderedKey(row[j], descending);
                     index[j] = j;
                 }
 
-                int half = SortWithIndex(keys, index, counts) ? n : 0;
+                int half = SortWithIndex(keys, index, counts, n) ? n : 0;
                 var sorted = keys.Slice(half, n);
                 var order = index.Slice(half, n);
                 var rankRow = ranks.Slice(offset, n);
@@ -155,49 +102,80 @@ internal static class RowRadixRanker
                 }
             }
         }
-
-        /// <summary>
-        /// Sorts keys[0..n) with their indices, stably and ascending, using keys[n..2n) and index[n..2n) as scratch.
-        /// Returns whether the sorted row ended up in the second half.
-        /// </summary>
-        private bool SortWithIndex(Span<ulong> keys, Span<int> index, int[] counts)
+        finally
         {
-            if (n <= InsertionSortLimit)
-            {
-                InsertionSort(keys[..n], index[..n]);
-                return false;
-            }
-
-            var histogram = Histogram(keys[..n], counts, firstByte: 0);
-            bool inSecondHalf = false;
-            for (int b = 0; b < sizeof(ulong); b++)
-            {
-                int from = inSecondHalf ? n : 0;
-                int shift = 8 * b;
-                var bucketStarts = histogram.Slice(b * Buckets, Buckets);
-                if (!BucketStarts(bucketStarts, keys[from], shift, n))
-                {
-                    continue;
-                }
-
-                int to = inSecondHalf ? 0 : n;
-                var sourceKeys = keys.Slice(from, n);
-                var sourceIndex = index.Slice(from, n);
-                var targetKeys = keys.Slice(to, n);
-                var targetIndex = index.Slice(to, n);
-                for (int j = 0; j < sourceKeys.Length; j++)
-                {
-                    ulong key = sourceKeys[j];
-                    int position = bucketStarts[(int)((key >> shift) & 0xFF)]++;
-                    targetKeys[position] = key;
-                    targetIndex[position] = sourceIndex[j];
-                }
-
-                inSecondHalf = !inSecondHalf;
-            }
-
-            return inSecondHalf;
+            ArrayPool<ulong>.Shared.Return(keyBuffer);
+            ArrayPool<int>.Shared.Return(indexBuffer);
+            ArrayPool<int>.Shared.Return(counts);
         }
+    }
+
+    /// <summary>Items in column order: the ordered key of each value above its column index.</summary>
+    private static void Pack(ReadOnlySpan<float> row, Span<ulong> items, bool descending)
+    {
+        for (int j = 0; j < row.Length; j++)
+        {
+            items[j] = ((ulong)OrderedKey(row[j], descending) << 32) | (uint)j;
+        }
+    }
+
+    /// <summary>Writes (position + 1) / N (or the mean of a run of equal keys under <see cref="RankTies.Average"/>) to each item's column.</summary>
+    private static void WriteRanks(ReadOnlySpan<ulong> sorted, Span<float> ranks, RankTies ties)
+    {
+        int n = sorted.Length;
+        float size = n;
+        for (int runStart = 0, runEnd; runStart < n; runStart = runEnd + 1)
+        {
+            runEnd = ties == RankTies.IndexOrder ? runStart : EndOfRun(sorted, runStart, keyShift: 32);
+            float rank = ((float)(runStart + runEnd) / 2f + 1f) / size;
+            for (int p = runStart; p <= runEnd; p++)
+            {
+                ranks[(int)(uint)sorted[p]] = rank;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sorts keys[0..n) with their indices, stably and ascending, using keys[n..2n) and index[n..2n) as scratch.
+    /// Returns whether the sorted row ended up in the second half.
+    /// </summary>
+    private static bool SortWithIndex(Span<ulong> keys, Span<int> index, int[] counts, int n)
+    {
+        if (n <= InsertionSortLimit)
+        {
+            InsertionSort(keys[..n], index[..n]);
+            return false;
+        }
+
+        var histogram = Histogram(keys[..n], counts, firstByte: 0);
+        bool inSecondHalf = false;
+        for (int b = 0; b < sizeof(ulong); b++)
+        {
+            int from = inSecondHalf ? n : 0;
+            int shift = 8 * b;
+            var bucketStarts = histogram.Slice(b * Buckets, Buckets);
+            if (!BucketStarts(bucketStarts, keys[from], shift, n))
+            {
+                continue;
+            }
+
+            int to = inSecondHalf ? 0 : n;
+            var sourceKeys = keys.Slice(from, n);
+            var sourceIndex = index.Slice(from, n);
+            var targetKeys = keys.Slice(to, n);
+            var targetIndex = index.Slice(to, n);
+            for (int j = 0; j < sourceKeys.Length; j++)
+            {
+                ulong key = sourceKeys[j];
+                int position = bucketStarts[(int)((key >> shift) & 0xFF)]++;
+                targetKeys[position] = key;
+                targetIndex[position] = sourceIndex[j];
+            }
+
+            inSecondHalf = !inSecondHalf;
+        }
+
+        return inSecondHalf;
     }
 
     /// <summary>Stable ascending radix sort of items by their bytes from <paramref name="firstByte"/> up; returns the span that holds the result.</summary>

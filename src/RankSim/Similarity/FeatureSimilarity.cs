@@ -15,28 +15,25 @@ public enum FeatureSimilarity
 /// <summary>Pairwise feature similarity matrices.</summary>
 internal static class FeatureSimilarities
 {
-    private const double NormalisationEpsilon = 1e-12;
-
-    /// <summary>S = n(F) n(F)^T (cosine) or F F^T (dot product) for features [M, D]; [M, M], differentiable.</summary>
-    public static Tensor Pairwise(Tensor features, FeatureSimilarity similarity)
-    {
-        using var scope = NewDisposeScope();
-        var f = similarity switch
-        {
-            FeatureSimilarity.Cosine => nn.functional.normalize(RescaleRows(features), p: 2.0, dim: 1, eps: NormalisationEpsilon),
-            FeatureSimilarity.DotProduct => features,
-            _ => throw new ArgumentOutOfRangeException(nameof(similarity), similarity, "Unknown feature similarity."),
-        };
-        return f.mm(f.t()).MoveToOuterDisposeScope();
-    }
+    /// <summary>The eps of the L2 normalisation (as <c>torch.nn.functional.normalize</c>'s default).</summary>
+    public const double NormalisationEpsilon = 1e-12;
 
     /// <summary>
-    /// Divides each row by its largest magnitude, which leaves its cosine similarities unchanged but keeps the L2 norm
+    /// S = n(F) n(F)^T (cosine) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
+    /// features [B, D] in float32 or float64; [M, M], differentiable through <see cref="GramFunction"/>. For cosine, each
+    /// row is first divided by its largest magnitude: that leaves its cosine similarities unchanged but keeps the L2 norm
     /// from overflowing (features near 1e20 in float32) or underflowing (near 1e-20). All-zero rows stay zero.
     /// </summary>
-    private static Tensor RescaleRows(Tensor features)
+    public static Tensor Pairwise(Tensor features, FeatureSimilarity similarity, Tensor? rows = null)
+    {
+        InputValidation.RequireDefined(similarity, nameof(similarity));
+        return GramFunction.apply(features, rows!, similarity == FeatureSimilarity.Cosine);
+    }
+
+    /// <summary>Each row's largest magnitude [M, 1], at least the dtype's smallest normal number; not differentiated.</summary>
+    public static Tensor RowScale(Tensor features)
     {
         double smallestNormal = features.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
-        return features / features.detach().abs().amax([1], keepdim: true).clamp_min(smallestNormal);
+        return features.detach().abs().amax([1], keepdim: true).clamp_min(smallestNormal);
     }
 }

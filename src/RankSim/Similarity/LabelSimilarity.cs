@@ -22,4 +22,12 @@ internal static class LabelSimilarity
             : (labels.unsqueeze(1) - labels.unsqueeze(0)).pow_(2).sum(dim: -1);
         return result.MoveToOuterDisposeScope();
     }
+
+    /// <summary>
+    /// Ascending ranks [M, M] of the label distances along each row (the ranks of L), for labels [M, K] in a floating
+    /// dtype. Scalar labels on the CPU are ranked by <see cref="ScalarLabelRanker"/> without an [M, M] sort; other
+    /// labels rank the matrix of <see cref="Distances"/>. Both give the same ranks.
+    /// </summary>
+    public static Tensor Ranks(Tensor labels, RankTies ties) =>
+        ScalarLabelRanker.Supports(labels) ? ScalarLabelRanker.Rank(labels, ties) : RankSim.Ranks.Ascending(Distances(labels), ties);
 }

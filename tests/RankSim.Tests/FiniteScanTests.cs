@@ -1,0 +1,44 @@
+namespace RankSim.Tests;
+
+public class FiniteScanTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(15)]
+    [InlineData(16)]
+    [InlineData(1000)]
+    public void FindsANonFiniteValueAnywhereInFloat32AndFloat64(int position)
+    {
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            foreach (double bad in new[] { double.NaN, double.PositiveInfinity, double.NegativeInfinity })
+            {
+                using var values = randn(1001, dtype: type);
+                FiniteScan.AllFinite(values).Should().BeTrue();
+                values[position] = bad;
+                FiniteScan.AllFinite(values).Should().BeFalse($"{type} {bad} at {position}");
+            }
+        }
+    }
+
+    [Fact]
+    public void ExtremeFiniteValuesAreFinite()
+    {
+        FiniteScan.AllFinite(tensor(new[] { float.MaxValue, float.MinValue, float.Epsilon, -0f })).Should().BeTrue();
+        FiniteScan.AllFinite(tensor(new[] { double.MaxValue, double.MinValue, double.Epsilon })).Should().BeTrue();
+    }
+
+    [Fact]
+    public void TensorsItCannotReadInPlaceAreLeftToTheLibtorchCheck()
+    {
+        using var values = randn(6, 4);
+        values[5, 0] = float.NaN;
+        using var transposed = values.t();
+        FiniteScan.AllFinite(transposed).Should().BeNull();
+        FiniteScan.AllFinite(values.to(ScalarType.Float16)).Should().BeNull();
+        var act = () => InputValidation.RequireFinite(transposed, "features");
+        act.Should().Throw<ArgumentException>().WithParameterName("features");
+        var half = () => InputValidation.RequireFinite(values.to(ScalarType.BFloat16), "features");
+        half.Should().Throw<ArgumentException>().WithParameterName("features");
+    }
+}

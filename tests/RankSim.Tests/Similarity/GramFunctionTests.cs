@@ -1,0 +1,51 @@
+namespace RankSim.Tests.Similarity;
+
+/// <summary>
+/// <see cref="GramFunction"/>'s fused forward and backward against autograd through the plain formula: index_select,
+/// division by each row's (detached) largest magnitude, <c>normalize</c>, and a matrix product.
+/// </summary>
+public class GramFunctionTests
+{
+    [Theory]
+    [InlineData(true, true)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(false, false)]
+    public void SimilarityAndGradientEqualAutogradThroughThePlainFormula(bool cosine, bool subset)
+    {
+        var generator = new Generator(11);
+        using var features = (randn(12, 7, dtype: ScalarType.Float64, generator: generator) * 3).requires_grad_();
+        using var upstream = randn(subset ? 5 : 12, subset ? 5 : 12, dtype: ScalarType.Float64, generator: generator);
+        using var rows = subset ? tensor(new long[] { 0, 3, 4, 8, 11 }) : null;
+
+        using var reference = features.detach().clone().requires_grad_();
+        var kept = rows is null ? reference : reference.index_select(0, rows);
+        var n = cosine
+            ? nn.functional.normalize(kept / kept.detach().abs().amax([1], keepdim: true), p: 2.0, dim: 1, eps: 1e-12)
+            : kept;
+        var expected = n.mm(n.t());
+        (expected * upstream).sum().backward();
+
+        var similarity = FeatureSimilarities.Pairwise(features, cosine ? FeatureSimilarity.Cosine : FeatureSimilarity.DotProduct, rows);
+        (similarity * upstream).sum().backward();
+
+        similarity.Doubles().Zip(expected.Doubles(), (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-12);
+        var gradient = features.grad!.Doubles();
+        var expectedGradient = reference.grad!.Doubles();
+        gradient.Zip(expectedGradient, (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-10);
+        if (subset)
+        {
+            gradient.Chunk(7).Where((_, row) => row is 1 or 2 or 5 or 6 or 7 or 9 or 10).SelectMany(r => r).Should().OnlyContain(v => v == 0);
+        }
+    }
+
+    [Fact]
+    public void AnAllZeroRowHasZeroSimilarities()
+    {
+        using var features = randn(4, 5, generator: new Generator(2));
+        features[2] = zeros(5);
+        using var similarity = FeatureSimilarities.Pairwise(features, FeatureSimilarity.Cosine);
+        similarity[2].Floats().Should().OnlyContain(v => v == 0);
+        similarity.Floats().Should().OnlyContain(v => float.IsFinite(v));
+    }
+}

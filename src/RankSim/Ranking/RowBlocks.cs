@@ -10,6 +10,12 @@ namespace RankSim;
 /// </summary>
 internal static class RowBlocks
 {
+    /// <summary>
+    /// Blocks per worker. Several, so that a worker whose core is busy (libtorch's OpenMP threads spin for a while after
+    /// each parallel operation) takes fewer blocks instead of holding the others up.
+    /// </summary>
+    private const int BlocksPerWorker = 8;
+
     /// <summary>Below this many elements in all, the work stays on the calling thread.</summary>
     private const long ParallelThreshold = 1L << 15;
 
@@ -26,7 +32,7 @@ internal static class RowBlocks
 
         long rowsPerBlockLimit = Math.Max(1, MaxBlockBytes / Math.Max(1, rowBytes));
         int workers = rows * rowElements < ParallelThreshold ? 1 : (int)Math.Clamp(get_num_threads(), 1, rows);
-        int blocks = (int)Math.Max(workers, (rows + rowsPerBlockLimit - 1) / rowsPerBlockLimit);
+        int blocks = (int)Math.Max(workers == 1 ? 1 : Math.Min(rows, (long)workers * BlocksPerWorker), (rows + rowsPerBlockLimit - 1) / rowsPerBlockLimit);
         if (blocks == 1)
         {
             body(0, rows);

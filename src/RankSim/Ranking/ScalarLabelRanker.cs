@@ -53,8 +53,8 @@ internal static class ScalarLabelRanker
         int m = sorted.Length;
         var paddedBuffer = ArrayPool<T>.Shared.Rent(m + 2);
         var positionBuffer = ArrayPool<int>.Shared.Rent(m);
-        var distanceBuffer = ArrayPool<T>.Shared.Rent(m);
-        var memberBuffer = ArrayPool<int>.Shared.Rent(m);
+        var distanceBuffer = ArrayPool<T>.Shared.Rent(2 * m);
+        var memberBuffer = ArrayPool<int>.Shared.Rent(2 * m);
         try
         {
             // Infinite sentinels at both ends: a walk that runs out is never taken again, with no branch in the merge.
@@ -68,31 +68,20 @@ internal static class ScalarLabelRanker
                 positionOf[order[p]] = p + 1;
             }
 
-            var distances = distanceBuffer.AsSpan(0, m);
-            var members = memberBuffer.AsSpan(0, m);
+            var first = new Walk<T>(distanceBuffer.AsSpan(0, m), memberBuffer.AsSpan(0, m));
+            var second = new Walk<T>(distanceBuffer.AsSpan(m, m), memberBuffer.AsSpan(m, m));
             int anchors = ranks.Length / m;
-            for (int a = 0; a < anchors; a++)
-            {
-                int anchor = firstAnchor + a;
-                int centre = positionOf[anchor];
-                var label = padded[centre];
-                distances[0] = T.Abs(label - label);
-                members[0] = anchor;
-                int left = centre - 1;
-                int right = centre + 1;
-                for (int k = 1; k < m; k++)
-                {
-                    var toLeft = T.Abs(label - padded[left]);
-                    var toRight = T.Abs(label - padded[right]);
-                    int takeLeft = toLeft <= toRight ? 1 : 0;
-                    int taken = right + (takeLeft * (left - right));
-                    distances[k] = takeLeft == 1 ? toLeft : toRight;
-                    members[k] = order[taken - 1];
-                    left -= takeLeft;
-                    right += 1 - takeLeft;
-                }
 
-                WriteRanks(distances, members, ranks.Slice(a * m, m), ties);
+            // Two anchors at a time: each merge is one long chain of dependent steps, two chains keep the core busy.
+            for (int a = 0; a < anchors; a += 2)
+            {
+                int other = Math.Min(a + 1, anchors - 1);
+                MergeWalks(padded, order, positionOf, firstAnchor + a, firstAnchor + other, first, second);
+                WriteRanks(first.Distances, first.Members, ranks.Slice(a * m, m), ties);
+                if (other != a)
+                {
+                    WriteRanks(second.Distances, second.Members, ranks.Slice(other * m, m), ties);
+                }
             }
         }
         finally
@@ -101,6 +90,49 @@ internal static class ScalarLabelRanker
             ArrayPool<int>.Shared.Return(positionBuffer);
             ArrayPool<T>.Shared.Return(distanceBuffer);
             ArrayPool<int>.Shared.Return(memberBuffer);
+        }
+    }
+
+    /// <summary>One anchor's labels in distance order: the distances and the indices of the labels.</summary>
+    private readonly ref struct Walk<T>(Span<T> distances, Span<int> members)
+    {
+        public Span<T> Distances { get; } = distances;
+
+        public Span<int> Members { get; } = members;
+    }
+
+    /// <summary>
+    /// Lists the labels by distance from each of two anchors (given by index): from the anchor's place in the sorted,
+    /// sentinel-padded labels, repeatedly take the nearer of the next label to the left and to the right.
+    /// </summary>
+    private static void MergeWalks<T>(ReadOnlySpan<T> padded, ReadOnlySpan<int> order, ReadOnlySpan<int> positionOf, int anchorA, int anchorB, Walk<T> a, Walk<T> b)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int m = order.Length;
+        var labelA = padded[positionOf[anchorA]];
+        var labelB = padded[positionOf[anchorB]];
+        a.Distances[0] = T.Abs(labelA - labelA);
+        b.Distances[0] = T.Abs(labelB - labelB);
+        a.Members[0] = anchorA;
+        b.Members[0] = anchorB;
+        int leftA = positionOf[anchorA] - 1, rightA = positionOf[anchorA] + 1;
+        int leftB = positionOf[anchorB] - 1, rightB = positionOf[anchorB] + 1;
+        for (int k = 1; k < m; k++)
+        {
+            var toLeftA = T.Abs(labelA - padded[leftA]);
+            var toRightA = T.Abs(labelA - padded[rightA]);
+            var toLeftB = T.Abs(labelB - padded[leftB]);
+            var toRightB = T.Abs(labelB - padded[rightB]);
+            int takeLeftA = toLeftA <= toRightA ? 1 : 0;
+            int takeLeftB = toLeftB <= toRightB ? 1 : 0;
+            a.Distances[k] = takeLeftA == 1 ? toLeftA : toRightA;
+            b.Distances[k] = takeLeftB == 1 ? toLeftB : toRightB;
+            a.Members[k] = order[rightA + (takeLeftA * (leftA - rightA)) - 1];
+            b.Members[k] = order[rightB + (takeLeftB * (leftB - rightB)) - 1];
+            leftA -= takeLeftA;
+            rightA += 1 - takeLeftA;
+            leftB -= takeLeftB;
+            rightB += 1 - takeLeftB;
         }
     }
 

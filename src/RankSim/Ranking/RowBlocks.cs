@@ -16,8 +16,11 @@ internal static class RowBlocks
     /// </summary>
     private const int BlocksPerWorker = 8;
 
-    /// <summary>Below this many elements in all, the work stays on the calling thread.</summary>
-    private const long ParallelThreshold = 1L << 15;
+    /// <summary>
+    /// Below this many elements in all (a 512 x 512 matrix), the work stays on the calling thread: on a 2-core machine
+    /// whose other core libtorch keeps busy, handing work out costs more than it saves there.
+    /// </summary>
+    private const long ParallelThreshold = 1L << 18;
 
     /// <summary>Largest number of bytes of one block (a span is int-indexed).</summary>
     private const long MaxBlockBytes = 1L << 30;

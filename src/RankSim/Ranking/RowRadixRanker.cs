@@ -50,20 +50,24 @@ internal static class RowRadixRanker
     {
         var buffer = ArrayPool<ulong>.Shared.Rent(2 * n);
         var counts = ArrayPool<int>.Shared.Rent(sizeof(float) * Buckets);
+        var tableBuffer = ArrayPool<float>.Shared.Rent(n);
         try
         {
+            var table = tableBuffer.AsSpan(0, n);
+            RankValues.Fill(table);
             for (int offset = 0; offset < values.Length; offset += n)
             {
                 var items = buffer.AsSpan(0, n);
                 Pack(values.Slice(offset, n), items, descending);
                 var sorted = n <= InsertionSortLimit ? InsertionSort(items) : RadixSort(items, buffer.AsSpan(n, n), counts, firstByte: 4);
-                WriteRanks(sorted, ranks.Slice(offset, n), ties);
+                WriteRanks(sorted, ranks.Slice(offset, n), ties, table);
             }
         }
         finally
         {
             ArrayPool<ulong>.Shared.Return(buffer);
             ArrayPool<int>.Shared.Return(counts);
+            ArrayPool<float>.Shared.Return(tableBuffer);
         }
     }
 
@@ -73,8 +77,11 @@ internal static class RowRadixRanker
         var keyBuffer = ArrayPool<ulong>.Shared.Rent(2 * n);
         var indexBuffer = ArrayPool<int>.Shared.Rent(2 * n);
         var counts = ArrayPool<int>.Shared.Rent(sizeof(double) * Buckets);
+        var tableBuffer = ArrayPool<double>.Shared.Rent(n);
         try
         {
+            var table = tableBuffer.AsSpan(0, n);
+            RankValues.Fill(table);
             for (int offset = 0; offset < values.Length; offset += n)
             {
                 var row = values.Slice(offset, n);
@@ -90,11 +97,10 @@ internal static class RowRadixRanker
                 var sorted = keys.Slice(half, n);
                 var order = index.Slice(half, n);
                 var rankRow = ranks.Slice(offset, n);
-                double size = n;
                 for (int runStart = 0, runEnd; runStart < n; runStart = runEnd + 1)
                 {
                     runEnd = ties == RankTies.IndexOrder ? runStart : EndOfRun(sorted, runStart, keyShift: 0);
-                    double rank = ((double)(runStart + runEnd) / 2.0 + 1.0) / size;
+                    double rank = runEnd == runStart ? table[runStart] : RankValues.Mean<double>(runStart, runEnd, n);
                     for (int p = runStart; p <= runEnd; p++)
                     {
                         rankRow[order[p]] = rank;
@@ -107,6 +113,7 @@ internal static class RowRadixRanker
             ArrayPool<ulong>.Shared.Return(keyBuffer);
             ArrayPool<int>.Shared.Return(indexBuffer);
             ArrayPool<int>.Shared.Return(counts);
+            ArrayPool<double>.Shared.Return(tableBuffer);
         }
     }
 
@@ -119,15 +126,24 @@ internal static class RowRadixRanker
         }
     }
 
-    /// <summary>Writes (position + 1) / N (or the mean of a run of equal keys under <see cref="RankTies.Average"/>) to each item's column.</summary>
-    private static void WriteRanks(ReadOnlySpan<ulong> sorted, Span<float> ranks, RankTies ties)
+    /// <summary>Writes (position + 1) / N from <paramref name="table"/> (or the mean of a run of equal keys under <see cref="RankTies.Average"/>) to each item's column.</summary>
+    private static void WriteRanks(ReadOnlySpan<ulong> sorted, Span<float> ranks, RankTies ties, ReadOnlySpan<float> table)
     {
         int n = sorted.Length;
-        float size = n;
+        if (ties == RankTies.IndexOrder)
+        {
+            for (int p = 0; p < n; p++)
+            {
+                ranks[(int)(uint)sorted[p]] = table[p];
+            }
+
+            return;
+        }
+
         for (int runStart = 0, runEnd; runStart < n; runStart = runEnd + 1)
         {
-            runEnd = ties == RankTies.IndexOrder ? runStart : EndOfRun(sorted, runStart, keyShift: 32);
-            float rank = ((float)(runStart + runEnd) / 2f + 1f) / size;
+            runEnd = EndOfRun(sorted, runStart, keyShift: 32);
+            float rank = runEnd == runStart ? table[runStart] : RankValues.Mean<float>(runStart, runEnd, n);
             for (int p = runStart; p <= runEnd; p++)
             {
                 ranks[(int)(uint)sorted[p]] = rank;

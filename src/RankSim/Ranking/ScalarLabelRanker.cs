@@ -55,8 +55,11 @@ internal static class ScalarLabelRanker
         var positionBuffer = ArrayPool<int>.Shared.Rent(m);
         var distanceBuffer = ArrayPool<T>.Shared.Rent(2 * m);
         var memberBuffer = ArrayPool<int>.Shared.Rent(2 * m);
+        var tableBuffer = ArrayPool<T>.Shared.Rent(m);
         try
         {
+            var table = tableBuffer.AsSpan(0, m);
+            RankValues.Fill(table);
             // Infinite sentinels at both ends: a walk that runs out is never taken again, with no branch in the merge.
             var padded = paddedBuffer.AsSpan(0, m + 2);
             padded[0] = T.NegativeInfinity;
@@ -77,10 +80,10 @@ internal static class ScalarLabelRanker
             {
                 int other = Math.Min(a + 1, anchors - 1);
                 MergeWalks(padded, order, positionOf, firstAnchor + a, firstAnchor + other, first, second);
-                WriteRanks(first.Distances, first.Members, ranks.Slice(a * m, m), ties);
+                WriteRanks(first.Distances, first.Members, ranks.Slice(a * m, m), ties, table);
                 if (other != a)
                 {
-                    WriteRanks(second.Distances, second.Members, ranks.Slice(other * m, m), ties);
+                    WriteRanks(second.Distances, second.Members, ranks.Slice(other * m, m), ties, table);
                 }
             }
         }
@@ -90,6 +93,7 @@ internal static class ScalarLabelRanker
             ArrayPool<int>.Shared.Return(positionBuffer);
             ArrayPool<T>.Shared.Return(distanceBuffer);
             ArrayPool<int>.Shared.Return(memberBuffer);
+            ArrayPool<T>.Shared.Return(tableBuffer);
         }
     }
 
@@ -140,11 +144,10 @@ internal static class ScalarLabelRanker
     /// Ranks of one row from its members in distance order: position + 1 over M, with runs of equal distances in index
     /// order (<see cref="RankTies.IndexOrder"/>) or at their mean rank (<see cref="RankTies.Average"/>).
     /// </summary>
-    private static void WriteRanks<T>(ReadOnlySpan<T> distances, Span<int> members, Span<T> row, RankTies ties)
+    private static void WriteRanks<T>(ReadOnlySpan<T> distances, Span<int> members, Span<T> row, RankTies ties, ReadOnlySpan<T> table)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = distances.Length;
-        var size = T.CreateTruncating(m);
         for (int runStart = 0, runEnd; runStart < m; runStart = runEnd + 1)
         {
             runEnd = runStart;
@@ -153,10 +156,16 @@ internal static class ScalarLabelRanker
                 runEnd++;
             }
 
+            if (runEnd == runStart)
+            {
+                row[members[runStart]] = table[runStart];
+                continue;
+            }
+
             var run = members.Slice(runStart, runEnd - runStart + 1);
             if (ties == RankTies.Average)
             {
-                var mean = ((T.CreateTruncating(runStart + runEnd) / T.CreateTruncating(2)) + T.One) / size;
+                var mean = RankValues.Mean<T>(runStart, runEnd, m);
                 foreach (int member in run)
                 {
                     row[member] = mean;
@@ -172,7 +181,7 @@ internal static class ScalarLabelRanker
 
             for (int k = 0; k < run.Length; k++)
             {
-                row[run[k]] = T.CreateTruncating(runStart + k + 1) / size;
+                row[run[k]] = table[runStart + k];
             }
         }
     }

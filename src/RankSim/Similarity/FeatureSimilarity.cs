@@ -34,6 +34,6 @@ internal static class FeatureSimilarities
     public static Tensor RowScale(Tensor features)
     {
         double smallestNormal = features.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
-        return features.detach().abs().amax([1], keepdim: true).clamp_min(smallestNormal);
+        return linalg.vector_norm(features.detach(), double.PositiveInfinity, [1], true).clamp_min_(smallestNormal);
     }
 }

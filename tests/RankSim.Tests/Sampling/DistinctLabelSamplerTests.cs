@@ -86,4 +86,39 @@ public class DistinctLabelSamplerTests
         var d = DistinctLabelSampler.Sample(labels, new Generator(seed: 7))!.data<long>().ToArray();
         c.Should().NotEqual(d);
     }
+
+    [Theory]
+    [InlineData("float32")]
+    [InlineData("float64")]
+    public void TheCpuPathChoosesWhatTheTensorPathChooses(string dtype)
+    {
+        using var scope = NewDisposeScope();
+        var type = dtype == "float64" ? ScalarType.Float64 : ScalarType.Float32;
+        foreach (int batch in new[] { 1, 2, 7, 64, 300 })
+        {
+            var labels = (randint(0, 9, [batch, 1], generator: new Generator((ulong)batch)).to(type) - 4) * 0.5;
+            labels[0, 0] = -0.0;
+            var managed = new Generator(seed: 3);
+            var reference = new Generator(seed: 3);
+            for (int draw = 0; draw < 5; draw++)
+            {
+                var expected = DistinctLabelSampler.SampleWithTensorOps(labels, reference);
+                var actual = DistinctLabelSampler.Sample(labels, managed);
+                (actual is null).Should().Be(expected is null);
+                if (expected is not null)
+                {
+                    actual!.data<long>().ToArray().Should().Equal(expected.data<long>().ToArray(), $"{dtype} B={batch} draw {draw}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void DistinctFloatLabelsOnTheCpuKeepEverySampleWithoutDrawing()
+    {
+        var generator = new Generator(seed: 5);
+        var state = generator.get_state();
+        DistinctLabelSampler.Sample(tensor(new[] { 0.5, -0.0, 2.0, 1.0 }).unsqueeze(1), generator).Should().BeNull();
+        generator.get_state().data<byte>().ToArray().Should().Equal(state.data<byte>().ToArray());
+    }
 }

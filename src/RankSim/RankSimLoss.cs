@@ -95,16 +95,31 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
             y = y.index_select(0, kept);
         }
 
-        var featureRanks = BlackboxRank.ApplyUnchecked(FeatureSimilarities.Pairwise(f, FeatureSimilarity, kept), InterpolationLambda);
-        var labelRanks = LabelSimilarity.Ranks(y, LabelTies).to(featureRanks.dtype);
+        // Label ranks first: on the CPU they are a managed kernel, best run before libtorch's threads get busy with S.
+        var labelRanks = LabelSimilarity.Ranks(y, LabelTies);
+        var similarity = FeatureSimilarities.Pairwise(f, FeatureSimilarity, kept);
+        var loss = RankSimObjective.Supports(similarity)
+            ? RankSimObjective.Apply(similarity, labelRanks, InterpolationLambda, reduction)
+            : Objective(similarity, labelRanks, InterpolationLambda, reduction);
+        return loss.MoveToOuterDisposeScope();
+    }
 
-        // Per anchor i: mean_j (RF_ij - RL_ij)^2. Sum over anchors = sum of all squares / M; mean over anchors = mean of all.
+    /// <summary>
+    /// The objective on any device by tensor operations: RF = BlackboxRank(S, lambda), then per anchor i
+    /// mean_j (RF_ij - RL_ij)^2, reduced (sum over anchors = sum of all squares / M; mean over anchors = mean of all).
+    /// <see cref="RankSimObjective"/> computes the same on the CPU in float32.
+    /// </summary>
+    internal static Tensor Objective(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction)
+    {
+        using var scope = NewDisposeScope();
+        var featureRanks = BlackboxRank.ApplyUnchecked(similarity, lambda);
+        var rl = labelRanks.to(featureRanks.dtype);
         long m = featureRanks.shape[0];
         var loss = reduction switch
         {
-            Reduction.Sum => nn.functional.mse_loss(featureRanks, labelRanks, Reduction.Sum).div(m),
-            Reduction.Mean => nn.functional.mse_loss(featureRanks, labelRanks, Reduction.Mean),
-            _ => nn.functional.mse_loss(featureRanks, labelRanks, Reduction.None).mean([1]),
+            Reduction.Sum => nn.functional.mse_loss(featureRanks, rl, Reduction.Sum).div(m),
+            Reduction.Mean => nn.functional.mse_loss(featureRanks, rl, Reduction.Mean),
+            _ => nn.functional.mse_loss(featureRanks, rl, Reduction.None).mean([1]),
         };
         return loss.MoveToOuterDisposeScope();
     }

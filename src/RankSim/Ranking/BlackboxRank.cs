@@ -1,3 +1,4 @@
+using System.Buffers;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -87,10 +88,79 @@ public static class BlackboxRank
             var ranks = saved[1];
             double lambda = (double)ctx.get_data(LambdaKey);
 
-            // add(alpha) must convert lambda to the ranks' dtype exactly; MaxLambda keeps that possible for float32.
-            var perturbed = scores.to(ranks.dtype).add(grad_output.to(ranks.dtype), alpha: lambda);
-            var gradient = RanksOf(perturbed).sub_(ranks).div_(lambda + GradientEpsilon).to(scores.dtype);
+            var gradient = Gradient(scores.to(ranks.dtype), grad_output.to(ranks.dtype), ranks, lambda).to(scores.dtype);
             return [gradient.MoveToOuterDisposeScope(), null!];
         }
+    }
+
+    /// <summary>
+    /// dL/ds = -(rk(s) - rk(s + lambda * g)) / (lambda + 1e-8) for scores s, upstream gradient g and the forward ranks
+    /// rk(s), all of the ranks' dtype and shape. CPU float32 rows go through <see cref="GradientRow"/>; elsewhere tensor
+    /// operations compute the same formula.
+    /// </summary>
+    internal static Tensor Gradient(Tensor scores, Tensor upstream, Tensor ranks, double lambda)
+    {
+        if (ranks.device_type == DeviceType.CPU && ranks.dtype == ScalarType.Float32)
+        {
+            return GradientOnCpu(scores, upstream, ranks, lambda);
+        }
+
+        // add(alpha) must convert lambda to the ranks' dtype exactly; MaxLambda keeps that possible for float32.
+        using var scope = NewDisposeScope();
+        var perturbed = scores.add(upstream, alpha: lambda);
+        return RanksOf(perturbed).sub_(ranks).div_(lambda + GradientEpsilon).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The blackbox gradient of one float32 row on the CPU, in one pass over the row: s' = s + lambda * g into
+    /// <paramref name="perturbed"/>, its ranks into <paramref name="gradient"/>, then (r' - r) / (lambda + 1e-8) in place.
+    /// </summary>
+    internal static void GradientRow(
+        ReadOnlySpan<float> scores, ReadOnlySpan<float> upstream, ReadOnlySpan<float> ranks, double lambda,
+        Span<float> perturbed, Span<float> gradient, RowRadixRanker.SingleRowRanker ranker)
+    {
+        float strength = (float)lambda;
+        float denominator = (float)(lambda + GradientEpsilon);
+        for (int j = 0; j < scores.Length; j++)
+        {
+            perturbed[j] = scores[j] + (strength * upstream[j]);
+        }
+
+        ranker.Rank(perturbed, gradient, descending: true, RankTies.IndexOrder);
+        for (int j = 0; j < gradient.Length; j++)
+        {
+            gradient[j] = (gradient[j] - ranks[j]) / denominator;
+        }
+    }
+
+    private static Tensor GradientOnCpu(Tensor scores, Tensor upstream, Tensor ranks, double lambda)
+    {
+        using var scope = NewDisposeScope();
+        int n = (int)ranks.shape[^1];
+        var s = scores.reshape(-1, n).contiguous();
+        var g = upstream.reshape(-1, n).contiguous();
+        var r = ranks.reshape(-1, n).contiguous();
+        var output = empty_like(r);
+        RowBlocks.Run(r.shape[0], n, (long)n * sizeof(float), (start, count) =>
+        {
+            using var ranker = new RowRadixRanker.SingleRowRanker(n);
+            var perturbed = ArrayPool<float>.Shared.Rent(n);
+            try
+            {
+                var sRows = RowBlocks.Rows<float>(s, start, count);
+                var gRows = RowBlocks.Rows<float>(g, start, count);
+                var rRows = RowBlocks.Rows<float>(r, start, count);
+                var outRows = RowBlocks.Rows<float>(output, start, count);
+                for (int offset = 0; offset < sRows.Length; offset += n)
+                {
+                    GradientRow(sRows.Slice(offset, n), gRows.Slice(offset, n), rRows.Slice(offset, n), lambda, perturbed.AsSpan(0, n), outRows.Slice(offset, n), ranker);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(perturbed);
+            }
+        });
+        return output.reshape(ranks.shape).MoveToOuterDisposeScope();
     }
 }

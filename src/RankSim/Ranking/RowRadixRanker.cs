@@ -45,29 +45,50 @@ internal static class RowRadixRanker
         return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>float32 rows: each item packs the 32-bit key above the column index, so one array is moved per pass.</summary>
     private static void RankRows(ReadOnlySpan<float> values, Span<float> ranks, int n, bool descending, RankTies ties)
     {
-        var buffer = ArrayPool<ulong>.Shared.Rent(2 * n);
-        var counts = ArrayPool<int>.Shared.Rent(sizeof(float) * Buckets);
-        var tableBuffer = ArrayPool<float>.Shared.Rent(n);
-        try
+        using var ranker = new SingleRowRanker(n);
+        for (int offset = 0; offset < values.Length; offset += n)
         {
-            var table = tableBuffer.AsSpan(0, n);
-            RankValues.Fill(table);
-            for (int offset = 0; offset < values.Length; offset += n)
-            {
-                var items = buffer.AsSpan(0, n);
-                Pack(values.Slice(offset, n), items, descending);
-                var sorted = n <= InsertionSortLimit ? InsertionSort(items) : RadixSort(items, buffer.AsSpan(n, n), counts, firstByte: 4);
-                WriteRanks(sorted, ranks.Slice(offset, n), ties, table);
-            }
+            ranker.Rank(values.Slice(offset, n), ranks.Slice(offset, n), descending, ties);
         }
-        finally
+    }
+
+    /// <summary>
+    /// Ranks float32 rows of one length, one at a time, with scratch buffers rented once (one per worker, so a call's
+    /// managed allocations do not grow with the rows). Each item packs the 32-bit key above the column index, so one
+    /// array is moved per radix pass.
+    /// </summary>
+    internal sealed class SingleRowRanker : IDisposable
+    {
+        private readonly ulong[] _buffer;
+        private readonly int[] _counts;
+        private readonly float[] _table;
+        private readonly int _n;
+
+        public SingleRowRanker(int n)
         {
-            ArrayPool<ulong>.Shared.Return(buffer);
-            ArrayPool<int>.Shared.Return(counts);
-            ArrayPool<float>.Shared.Return(tableBuffer);
+            _n = n;
+            _buffer = ArrayPool<ulong>.Shared.Rent(2 * n);
+            _counts = ArrayPool<int>.Shared.Rent(sizeof(float) * Buckets);
+            _table = ArrayPool<float>.Shared.Rent(n);
+            RankValues.Fill(_table.AsSpan(0, n));
+        }
+
+        /// <summary>Writes the normalised ranks of <paramref name="row"/> (length N) to <paramref name="ranks"/>.</summary>
+        public void Rank(ReadOnlySpan<float> row, Span<float> ranks, bool descending, RankTies ties)
+        {
+            var items = _buffer.AsSpan(0, _n);
+            Pack(row, items, descending);
+            var sorted = _n <= InsertionSortLimit ? InsertionSort(items) : RadixSort(items, _buffer.AsSpan(_n, _n), _counts, firstByte: 4);
+            WriteRanks(sorted, ranks, ties, _table.AsSpan(0, _n));
+        }
+
+        public void Dispose()
+        {
+            ArrayPool<ulong>.Shared.Return(_buffer);
+            ArrayPool<int>.Shared.Return(_counts);
+            ArrayPool<float>.Shared.Return(_table);
         }
     }
 

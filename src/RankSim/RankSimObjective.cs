@@ -1,0 +1,124 @@
+using System.Buffers;
+using TorchSharp;
+using static TorchSharp.torch;
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace RankSim;
+
+/// <summary>
+/// The RankSim objective for float32 similarities on the CPU as one custom autograd function, the same formulas as
+/// <see cref="BlackboxRank"/> followed by the squared rank differences, computed row by row in managed code:
+/// forward RF = rk(S) and per anchor i the loss mean_j (RF_ij - RL_ij)^2; backward dL/dRF_ij = c_i 2 (RF_ij - RL_ij) / M
+/// (c_i the upstream gradient of anchor i's loss) and, in the same pass over the row, the blackbox gradient
+/// (<see cref="BlackboxRank.GradientRow"/>). No libtorch operation runs between the rankings and their neighbours, and
+/// no [M, M] intermediate is written besides the ranks and the gradient.
+/// </summary>
+internal sealed class RankSimObjective : autograd.SingleTensorFunction<RankSimObjective>
+{
+    private const string LambdaKey = "lambda";
+    private const string ReductionKey = "reduction";
+
+    public override string Name => nameof(RankSimObjective);
+
+    /// <summary>Whether the similarities [M, M] are a float32 CPU matrix this function computes.</summary>
+    public static bool Supports(Tensor similarity) =>
+        similarity.device_type == DeviceType.CPU && similarity.dtype == ScalarType.Float32 && similarity.dim() == 2;
+
+    /// <summary>The loss for similarities S [M, M] (float32, CPU) and label ranks RL [M, M]; see <see cref="RankSimLoss"/> for the reductions.</summary>
+    public static Tensor Apply(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction) =>
+        apply(similarity, labelRanks.to(ScalarType.Float32).contiguous(), lambda, reduction);
+
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var similarity = ((Tensor)vars[0]).contiguous();
+        var labelRanks = (Tensor)vars[1];
+        var reduction = (Reduction)vars[3];
+        int m = (int)similarity.shape[0];
+        using var scope = NewDisposeScope();
+        var featureRanks = empty(m, m, dtype: ScalarType.Float32, device: similarity.device);
+        var perAnchor = empty(m, dtype: ScalarType.Float32, device: similarity.device);
+        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) =>
+        {
+            using var ranker = new RowRadixRanker.SingleRowRanker(m);
+            var s = RowBlocks.Rows<float>(similarity, start, count);
+            var rf = RowBlocks.Rows<float>(featureRanks, start, count);
+            var rl = RowBlocks.Rows<float>(labelRanks, start, count);
+            var losses = RowBlocks.Rows<float>(perAnchor, 0, m).Slice((int)start, (int)count);
+            for (int row = 0; row < count; row++)
+            {
+                var rfRow = rf.Slice(row * m, m);
+                ranker.Rank(s.Slice(row * m, m), rfRow, descending: true, RankTies.IndexOrder);
+                var rlRow = rl.Slice(row * m, m);
+                double squares = 0;
+                for (int j = 0; j < m; j++)
+                {
+                    double difference = rfRow[j] - rlRow[j];
+                    squares += difference * difference;
+                }
+
+                losses[row] = (float)(squares / m);
+            }
+        });
+
+        ctx.save_for_backward([similarity, featureRanks.MoveToOuterDisposeScope(), labelRanks]);
+        ctx.save_data(LambdaKey, (double)vars[2]);
+        ctx.save_data(ReductionKey, reduction);
+        var result = reduction switch
+        {
+            Reduction.Sum => perAnchor.sum(),
+            Reduction.Mean => perAnchor.mean(),
+            _ => perAnchor,
+        };
+        return result.MoveToOuterDisposeScope();
+    }
+
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
+    {
+        using var scope = NewDisposeScope();
+        var saved = ctx.get_saved_variables();
+        var similarity = saved[0];
+        var featureRanks = saved[1];
+        var labelRanks = saved[2];
+        double lambda = (double)ctx.get_data(LambdaKey);
+        var reduction = (Reduction)ctx.get_data(ReductionKey);
+        int m = (int)similarity.shape[0];
+
+        // c_i / M for every anchor: the upstream gradient of anchor i's loss mean_j (.)^2, over M.
+        var perAnchorScale = (reduction == Reduction.None ? grad_output.to(ScalarType.Float32) : grad_output.to(ScalarType.Float32).expand(m))
+            .div(reduction == Reduction.Mean ? (double)m * m : m).contiguous();
+        var gradient = empty_like(similarity);
+        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) =>
+        {
+            using var ranker = new RowRadixRanker.SingleRowRanker(m);
+            var upstream = ArrayPool<float>.Shared.Rent(m);
+            var perturbed = ArrayPool<float>.Shared.Rent(m);
+            try
+            {
+                var s = RowBlocks.Rows<float>(similarity, start, count);
+                var rf = RowBlocks.Rows<float>(featureRanks, start, count);
+                var rl = RowBlocks.Rows<float>(labelRanks, start, count);
+                var scale = RowBlocks.Rows<float>(perAnchorScale, 0, m).Slice((int)start, (int)count);
+                var target = RowBlocks.Rows<float>(gradient, start, count);
+                for (int row = 0; row < count; row++)
+                {
+                    var rfRow = rf.Slice(row * m, m);
+                    var rlRow = rl.Slice(row * m, m);
+                    var g = upstream.AsSpan(0, m);
+                    for (int j = 0; j < m; j++)
+                    {
+                        g[j] = 2f * (rfRow[j] - rlRow[j]) * scale[row];
+                    }
+
+                    BlackboxRank.GradientRow(s.Slice(row * m, m), g, rfRow, lambda, perturbed.AsSpan(0, m), target.Slice(row * m, m), ranker);
+                }
+            }
+            finally
+            {
+                ArrayPool<float>.Shared.Return(upstream);
+                ArrayPool<float>.Shared.Return(perturbed);
+            }
+        });
+
+        return [gradient.MoveToOuterDisposeScope(), null!, null!, null!];
+    }
+}

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -32,6 +33,7 @@ internal static class FiniteScan
     }
 
     /// <summary>Whether no element has every bit of <paramref name="mask"/> set.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool NoneHasAllBits<T>(ReadOnlySpan<T> bits, T mask)
         where T : unmanaged, IBinaryInteger<T>
     {

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 using Reduction = TorchSharp.torch.nn.Reduction;
@@ -37,28 +38,11 @@ internal sealed class RankSimObjective : autograd.SingleTensorFunction<RankSimOb
         using var scope = NewDisposeScope();
         var featureRanks = empty(m, m, dtype: ScalarType.Float32, device: similarity.device);
         var perAnchor = empty(m, dtype: ScalarType.Float32, device: similarity.device);
-        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) =>
-        {
-            using var ranker = new RowRadixRanker.SingleRowRanker(m);
-            var s = RowBlocks.Rows<float>(similarity, start, count);
-            var rf = RowBlocks.Rows<float>(featureRanks, start, count);
-            var rl = RowBlocks.Rows<float>(labelRanks, start, count);
-            var losses = RowBlocks.Rows<float>(perAnchor, 0, m).Slice((int)start, (int)count);
-            for (int row = 0; row < count; row++)
-            {
-                var rfRow = rf.Slice(row * m, m);
-                ranker.Rank(s.Slice(row * m, m), rfRow, descending: true, RankTies.IndexOrder);
-                var rlRow = rl.Slice(row * m, m);
-                double squares = 0;
-                for (int j = 0; j < m; j++)
-                {
-                    double difference = rfRow[j] - rlRow[j];
-                    squares += difference * difference;
-                }
-
-                losses[row] = (float)(squares / m);
-            }
-        });
+        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => ForwardRows(
+            RowBlocks.Rows<float>(similarity, start, count),
+            RowBlocks.Rows<float>(labelRanks, start, count),
+            RowBlocks.Rows<float>(featureRanks, start, count),
+            RowBlocks.Rows<float>(perAnchor, 0, m).Slice((int)start, (int)count)));
 
         ctx.save_for_backward([similarity, featureRanks.MoveToOuterDisposeScope(), labelRanks]);
         ctx.save_data(LambdaKey, (double)vars[2]);
@@ -87,38 +71,68 @@ internal sealed class RankSimObjective : autograd.SingleTensorFunction<RankSimOb
         var perAnchorScale = (reduction == Reduction.None ? grad_output.to(ScalarType.Float32) : grad_output.to(ScalarType.Float32).expand(m))
             .div(reduction == Reduction.Mean ? (double)m * m : m).contiguous();
         var gradient = empty_like(similarity);
-        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) =>
-        {
-            using var ranker = new RowRadixRanker.SingleRowRanker(m);
-            var upstream = ArrayPool<float>.Shared.Rent(m);
-            var perturbed = ArrayPool<float>.Shared.Rent(m);
-            try
-            {
-                var s = RowBlocks.Rows<float>(similarity, start, count);
-                var rf = RowBlocks.Rows<float>(featureRanks, start, count);
-                var rl = RowBlocks.Rows<float>(labelRanks, start, count);
-                var scale = RowBlocks.Rows<float>(perAnchorScale, 0, m).Slice((int)start, (int)count);
-                var target = RowBlocks.Rows<float>(gradient, start, count);
-                for (int row = 0; row < count; row++)
-                {
-                    var rfRow = rf.Slice(row * m, m);
-                    var rlRow = rl.Slice(row * m, m);
-                    var g = upstream.AsSpan(0, m);
-                    for (int j = 0; j < m; j++)
-                    {
-                        g[j] = 2f * (rfRow[j] - rlRow[j]) * scale[row];
-                    }
-
-                    BlackboxRank.GradientRow(s.Slice(row * m, m), g, rfRow, lambda, perturbed.AsSpan(0, m), target.Slice(row * m, m), ranker);
-                }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(upstream);
-                ArrayPool<float>.Shared.Return(perturbed);
-            }
-        });
+        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => BackwardRows(
+            RowBlocks.Rows<float>(similarity, start, count),
+            RowBlocks.Rows<float>(featureRanks, start, count),
+            RowBlocks.Rows<float>(labelRanks, start, count),
+            RowBlocks.Rows<float>(perAnchorScale, 0, m).Slice((int)start, (int)count),
+            lambda,
+            RowBlocks.Rows<float>(gradient, start, count)));
 
         return [gradient.MoveToOuterDisposeScope(), null!, null!, null!];
+    }
+
+    /// <summary>Ranks of rows of S into RF, and each row's mean squared rank difference to RL.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardRows(ReadOnlySpan<float> similarity, ReadOnlySpan<float> labelRanks, Span<float> featureRanks, Span<float> losses)
+    {
+        int m = similarity.Length / losses.Length;
+        using var ranker = new RowRadixRanker.SingleRowRanker(m);
+        for (int row = 0; row < losses.Length; row++)
+        {
+            var rf = featureRanks.Slice(row * m, m);
+            ranker.Rank(similarity.Slice(row * m, m), rf, descending: true, RankTies.IndexOrder);
+            var rl = labelRanks.Slice(row * m, m);
+            double squares = 0;
+            for (int j = 0; j < m; j++)
+            {
+                double difference = rf[j] - rl[j];
+                squares += difference * difference;
+            }
+
+            losses[row] = (float)(squares / m);
+        }
+    }
+
+    /// <summary>For rows of S: dL/dRF = 2 (RF - RL) c_i / M (<paramref name="scale"/> holds c_i / M), then the blackbox gradient.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardRows(
+        ReadOnlySpan<float> similarity, ReadOnlySpan<float> featureRanks, ReadOnlySpan<float> labelRanks, ReadOnlySpan<float> scale,
+        double lambda, Span<float> gradient)
+    {
+        int m = similarity.Length / scale.Length;
+        using var ranker = new RowRadixRanker.SingleRowRanker(m);
+        var upstream = ArrayPool<float>.Shared.Rent(m);
+        var perturbed = ArrayPool<float>.Shared.Rent(m);
+        try
+        {
+            var g = upstream.AsSpan(0, m);
+            for (int row = 0; row < scale.Length; row++)
+            {
+                var rf = featureRanks.Slice(row * m, m);
+                var rl = labelRanks.Slice(row * m, m);
+                for (int j = 0; j < m; j++)
+                {
+                    g[j] = 2f * (rf[j] - rl[j]) * scale[row];
+                }
+
+                BlackboxRank.GradientRow(similarity.Slice(row * m, m), g, rf, lambda, perturbed.AsSpan(0, m), gradient.Slice(row * m, m), ranker);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(upstream);
+            ArrayPool<float>.Shared.Return(perturbed);
+        }
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -115,6 +116,7 @@ public static class BlackboxRank
     /// The blackbox gradient of one float32 row on the CPU, in one pass over the row: s' = s + lambda * g into
     /// <paramref name="perturbed"/>, its ranks into <paramref name="gradient"/>, then (r' - r) / (lambda + 1e-8) in place.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void GradientRow(
         ReadOnlySpan<float> scores, ReadOnlySpan<float> upstream, ReadOnlySpan<float> ranks, double lambda,
         Span<float> perturbed, Span<float> gradient, RowRadixRanker.SingleRowRanker ranker)

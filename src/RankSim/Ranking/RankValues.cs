@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics;
 
 namespace RankSim;
@@ -9,6 +10,7 @@ namespace RankSim;
 internal static class RankValues
 {
     /// <summary>Fills table[p] = (p + 1) / N with N = table.Length, so that a kernel looks ranks up instead of dividing.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Fill<T>(Span<T> table)
         where T : IFloatingPointIeee754<T>
     {

@@ -45,6 +45,7 @@ internal static class RowRadixRanker
         return output.MoveToOuterDisposeScope();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RankRows(ReadOnlySpan<float> values, Span<float> ranks, int n, bool descending, RankTies ties)
     {
         using var ranker = new SingleRowRanker(n);
@@ -76,6 +77,7 @@ internal static class RowRadixRanker
         }
 
         /// <summary>Writes the normalised ranks of <paramref name="row"/> (length N) to <paramref name="ranks"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Rank(ReadOnlySpan<float> row, Span<float> ranks, bool descending, RankTies ties)
         {
             var items = _buffer.AsSpan(0, _n);
@@ -93,6 +95,7 @@ internal static class RowRadixRanker
     }
 
     /// <summary>float64 rows: 64-bit keys, with the column indices moved alongside.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RankRows(ReadOnlySpan<double> values, Span<double> ranks, int n, bool descending, RankTies ties)
     {
         var keyBuffer = ArrayPool<ulong>.Shared.Rent(2 * n);
@@ -139,6 +142,7 @@ internal static class RowRadixRanker
     }
 
     /// <summary>Items in column order: the ordered key of each value above its column index.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Pack(ReadOnlySpan<float> row, Span<ulong> items, bool descending)
     {
         for (int j = 0; j < row.Length; j++)
@@ -148,6 +152,7 @@ internal static class RowRadixRanker
     }
 
     /// <summary>Writes (position + 1) / N from <paramref name="table"/> (or the mean of a run of equal keys under <see cref="RankTies.Average"/>) to each item's column.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteRanks(ReadOnlySpan<ulong> sorted, Span<float> ranks, RankTies ties, ReadOnlySpan<float> table)
     {
         int n = sorted.Length;
@@ -176,6 +181,7 @@ internal static class RowRadixRanker
     /// Sorts keys[0..n) with their indices, stably and ascending, using keys[n..2n) and index[n..2n) as scratch.
     /// Returns whether the sorted row ended up in the second half.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool SortWithIndex(Span<ulong> keys, Span<int> index, int[] counts, int n)
     {
         if (n <= InsertionSortLimit)
@@ -216,6 +222,7 @@ internal static class RowRadixRanker
     }
 
     /// <summary>Stable ascending radix sort of items by their bytes from <paramref name="firstByte"/> up; returns the span that holds the result.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Span<ulong> RadixSort(Span<ulong> items, Span<ulong> scratch, int[] counts, int firstByte)
     {
         int n = items.Length;
@@ -249,6 +256,7 @@ internal static class RowRadixRanker
     }
 
     /// <summary>Counts of every byte value, for each byte from <paramref name="firstByte"/> up, in one pass over the items.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Span<int> Histogram(ReadOnlySpan<ulong> items, int[] counts, int firstByte)
     {
         int digits = sizeof(ulong) - firstByte;
@@ -290,6 +298,7 @@ internal static class RowRadixRanker
     }
 
     /// <summary>Ascending insertion sort of short rows of packed items (the index bits make it stable); returns the items.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Span<ulong> InsertionSort(Span<ulong> items)
     {
         for (int i = 1; i < items.Length; i++)
@@ -308,6 +317,7 @@ internal static class RowRadixRanker
     }
 
     /// <summary>Stable ascending insertion sort of short rows of keys with their indices.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void InsertionSort(Span<ulong> keys, Span<int> index)
     {
         for (int i = 1; i < keys.Length; i++)

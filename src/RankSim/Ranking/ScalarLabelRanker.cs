@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Numerics;
 using TorchSharp;
@@ -47,6 +48,7 @@ internal static class ScalarLabelRanker
     }
 
     /// <summary>Rows firstAnchor.. of the ranks; <paramref name="sorted"/> are the labels in ascending order, <paramref name="order"/> their indices.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RankRows<T>(ReadOnlySpan<T> sorted, ReadOnlySpan<int> order, Span<T> ranks, int firstAnchor, RankTies ties)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -109,6 +111,7 @@ internal static class ScalarLabelRanker
     /// Lists the labels by distance from each of two anchors (given by index): from the anchor's place in the sorted,
     /// sentinel-padded labels, repeatedly take the nearer of the next label to the left and to the right.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeWalks<T>(ReadOnlySpan<T> padded, ReadOnlySpan<int> order, ReadOnlySpan<int> positionOf, int anchorA, int anchorB, Walk<T> a, Walk<T> b)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -144,6 +147,7 @@ internal static class ScalarLabelRanker
     /// Ranks of one row from its members in distance order: position + 1 over M, with runs of equal distances in index
     /// order (<see cref="RankTies.IndexOrder"/>) or at their mean rank (<see cref="RankTies.Average"/>).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void WriteRanks<T>(ReadOnlySpan<T> distances, Span<int> members, Span<T> row, RankTies ties, ReadOnlySpan<T> table)
         where T : unmanaged, IFloatingPointIeee754<T>
     {

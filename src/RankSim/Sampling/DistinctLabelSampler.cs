@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Runtime.InteropServices;
 using TorchSharp;
@@ -65,6 +66,7 @@ internal static class DistinctLabelSampler
     /// draw from the generator and the same choice, found by one sort of the labels in managed code instead of about a dozen
     /// tensor operations.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static Tensor? SampleScalarOnCpu(Tensor labels, Generator? generator)
     {
         int batch = (int)labels.shape[0];

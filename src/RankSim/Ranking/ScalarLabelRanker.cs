@@ -33,6 +33,15 @@ internal static class ScalarLabelRanker
         var output = empty(m, m, dtype: labels.dtype, device: labels.device);
         var sorted = sortedValues.contiguous();
         var indices = order.to(ScalarType.Int32).contiguous();
+        bool finiteRange = labels.dtype == ScalarType.Float64
+            ? double.IsFinite(RowBlocks.Rows<double>(sorted, m - 1, 1)[0] - RowBlocks.Rows<double>(sorted, 0, 1)[0])
+            : float.IsFinite(RowBlocks.Rows<float>(sorted, m - 1, 1)[0] - RowBlocks.Rows<float>(sorted, 0, 1)[0]);
+        if (!finiteRange)
+        {
+            // Distances that overflow to infinity would tie with the walks' sentinels: rank the distance matrix instead.
+            return RankSim.Ranks.Ascending(LabelSimilarity.Distances(labels), ties).MoveToOuterDisposeScope();
+        }
+
         if (labels.dtype == ScalarType.Float64)
         {
             RowBlocks.Run(m, m, m * sizeof(double), (start, count) =>

@@ -108,4 +108,13 @@ public class CpuKernelTests
         ScalarLabelRanker.Supports(randn(4, 2)).Should().BeFalse();
         ScalarLabelRanker.Supports(randn(4, 1).to(ScalarType.Float16)).Should().BeFalse();
     }
+
+    [Fact]
+    public void LabelDistancesThatOverflowAreRankedLikeTheDistanceMatrix()
+    {
+        using var labels = tensor(new[] { 3e38f, -3e38f, 0f, 3e38f, 1f, -3e38f }).unsqueeze(1);
+        using var kernel = LabelSimilarity.Ranks(labels, RankTies.IndexOrder);
+        using var reference = Ranks.BySort(LabelSimilarity.Distances(labels), RankTies.IndexOrder, descending: false);
+        kernel.Floats().Should().Equal(reference.Floats());
+    }
 }

@@ -30,35 +30,37 @@ internal static class ScalarLabelRanker
         using var scope = NewDisposeScope();
         long m = labels.shape[0];
         var (sortedValues, order) = labels.reshape(m).sort(stable: true);
-        var output = empty(m, m, dtype: labels.dtype, device: labels.device);
-        var sorted = sortedValues.contiguous();
-        var indices = order.to(ScalarType.Int32).contiguous();
         bool finiteRange = labels.dtype == ScalarType.Float64
-            ? double.IsFinite(RowBlocks.Rows<double>(sorted, m - 1, 1)[0] - RowBlocks.Rows<double>(sorted, 0, 1)[0])
-            : float.IsFinite(RowBlocks.Rows<float>(sorted, m - 1, 1)[0] - RowBlocks.Rows<float>(sorted, 0, 1)[0]);
+            ? FiniteRange(RowBlocks.Rows<double>(sortedValues, 0, m))
+            : FiniteRange(RowBlocks.Rows<float>(sortedValues, 0, m));
         if (!finiteRange)
         {
             // Distances that overflow to infinity would tie with the walks' sentinels: rank the distance matrix instead.
             return RankSim.Ranks.Ascending(LabelSimilarity.Distances(labels), ties).MoveToOuterDisposeScope();
         }
 
+        var output = empty(m, m, dtype: labels.dtype, device: labels.device);
         if (labels.dtype == ScalarType.Float64)
         {
             RowBlocks.Run(m, m, m * sizeof(double), (start, count) =>
-                RankRows(RowBlocks.Rows<double>(sorted, 0, m), RowBlocks.Rows<int>(indices, 0, m), RowBlocks.Rows<double>(output, start, count), (int)start, ties));
+                RankRows(RowBlocks.Rows<double>(sortedValues, 0, m), RowBlocks.Rows<long>(order, 0, m), RowBlocks.Rows<double>(output, start, count), (int)start, ties));
         }
         else
         {
             RowBlocks.Run(m, m, m * sizeof(float), (start, count) =>
-                RankRows(RowBlocks.Rows<float>(sorted, 0, m), RowBlocks.Rows<int>(indices, 0, m), RowBlocks.Rows<float>(output, start, count), (int)start, ties));
+                RankRows(RowBlocks.Rows<float>(sortedValues, 0, m), RowBlocks.Rows<long>(order, 0, m), RowBlocks.Rows<float>(output, start, count), (int)start, ties));
         }
 
         return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Rows firstAnchor.. of the ranks; <paramref name="sorted"/> are the labels in ascending order, <paramref name="order"/> their indices.</summary>
+    /// <summary>Whether the largest minus the smallest of the sorted labels is finite (so is every distance).</summary>
+    private static bool FiniteRange<T>(ReadOnlySpan<T> sorted)
+        where T : unmanaged, IFloatingPointIeee754<T> => T.IsFinite(sorted[^1] - sorted[0]);
+
+    /// <summary>Rows firstAnchor.. of the ranks; <paramref name="sorted"/> are the labels in ascending order, <paramref name="sortedIndices"/> their indices.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void RankRows<T>(ReadOnlySpan<T> sorted, ReadOnlySpan<int> order, Span<T> ranks, int firstAnchor, RankTies ties)
+    private static void RankRows<T>(ReadOnlySpan<T> sorted, ReadOnlySpan<long> sortedIndices, Span<T> ranks, int firstAnchor, RankTies ties)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = sorted.Length;
@@ -67,10 +69,18 @@ internal static class ScalarLabelRanker
         var distanceBuffer = ArrayPool<T>.Shared.Rent(2 * m);
         var memberBuffer = ArrayPool<int>.Shared.Rent(2 * m);
         var tableBuffer = ArrayPool<T>.Shared.Rent(m);
+        var orderBuffer = ArrayPool<int>.Shared.Rent(m);
         try
         {
+            var order = orderBuffer.AsSpan(0, m);
+            for (int p = 0; p < m; p++)
+            {
+                order[p] = (int)sortedIndices[p];
+            }
+
             var table = tableBuffer.AsSpan(0, m);
             RankValues.Fill(table);
+
             // Infinite sentinels at both ends: a walk that runs out is never taken again, with no branch in the merge.
             var padded = paddedBuffer.AsSpan(0, m + 2);
             padded[0] = T.NegativeInfinity;
@@ -105,6 +115,7 @@ internal static class ScalarLabelRanker
             ArrayPool<T>.Shared.Return(distanceBuffer);
             ArrayPool<int>.Shared.Return(memberBuffer);
             ArrayPool<T>.Shared.Return(tableBuffer);
+            ArrayPool<int>.Shared.Return(orderBuffer);
         }
     }
 

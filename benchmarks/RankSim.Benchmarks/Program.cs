@@ -1,3 +1,4 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
@@ -38,7 +39,7 @@ var job = Job.Default
     .WithWarmupCount(quick ? 1 : 3)
     .WithIterationCount(quick ? 3 : 15)
     .WithUnrollFactor(1);
-var config = DefaultConfig.Instance.AddJob(job.AsDefault()).WithOptions(ConfigOptions.DisableOptimizationsValidator);
+var config = DefaultConfig.Instance.AddJob(job.AsDefault()).AddColumn(StatisticColumn.Median).WithOptions(ConfigOptions.DisableOptimizationsValidator);
 Type[] types = quick ? [typeof(RankSimBenchmarks), typeof(RankerBenchmarks)] : [typeof(RankSimBenchmarks), typeof(LargeBatchBenchmarks), typeof(RankerBenchmarks)];
 BenchmarkSwitcher.FromTypes(types)
     .Run(args.Where(a => a != "--quick").ToArray(), config);

@@ -12,8 +12,10 @@ namespace RankSim;
 /// <remarks>
 /// One call: validate -> keep one sample per distinct label (M of B) -> feature similarity S [M, M] and label
 /// similarity L [M, M] -> RF = BlackboxRank(S, lambda), RL = rk(L) (a constant) -> per anchor i,
-/// mean_j (RF_ij - RL_ij)^2 -> reduction. All anchors are computed by the same few tensor operations; the number of
-/// TorchSharp calls does not grow with the batch.
+/// mean_j (RF_ij - RL_ij)^2 -> reduction. All anchors are computed together; the number of TorchSharp calls does not
+/// grow with the batch. On the CPU, the rankings, the squared rank differences and the blackbox gradient run in managed
+/// row kernels (a radix sort per row; label ranks of scalar labels without an [M, M] sort), shared over
+/// <c>torch.get_num_threads()</c> threads; other devices use libtorch's sort. Both give the same ranks.
 /// </remarks>
 public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
 {

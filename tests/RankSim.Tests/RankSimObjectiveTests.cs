@@ -13,6 +13,7 @@ public class RankSimObjectiveTests
     [InlineData(Reduction.Mean, 2.0, 40)]
     [InlineData(Reduction.None, 0.5, 300)]
     [InlineData(Reduction.Sum, 100.0, 300)]
+    [InlineData(Reduction.Mean, 2.0, 600)]
     public void FusedObjectiveEqualsBlackboxRankFollowedByTheSquaredDifferences(Reduction reduction, double lambda, int m)
     {
         using var scope = NewDisposeScope();

@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
@@ -36,21 +37,85 @@ internal static class RowBlocks
         long rowsPerBlockLimit = Math.Max(1, MaxBlockBytes / Math.Max(1, rowBytes));
         int workers = rows * rowElements < ParallelThreshold ? 1 : (int)Math.Clamp(get_num_threads(), 1, rows);
         int blocks = (int)Math.Max(workers == 1 ? 1 : Math.Min(rows, (long)workers * BlocksPerWorker), (rows + rowsPerBlockLimit - 1) / rowsPerBlockLimit);
-        if (blocks == 1)
+        if (workers == 1)
         {
-            body(0, rows);
+            for (int block = 0; block < blocks; block++)
+            {
+                RunBlock(rows, blocks, block, body);
+            }
+
             return;
         }
 
-        Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = workers }, block =>
+        // The calling thread takes blocks too; helpers queued to the thread pool take the rest. No Parallel.For: its
+        // replica tasks re-queue themselves during long calls, so its allocations grow with the work.
+        var job = new SharedJob(rows, blocks, body);
+        for (int helper = 1; helper < workers; helper++)
         {
-            long start = rows * block / blocks;
-            long count = (rows * (block + 1) / blocks) - start;
-            if (count > 0)
+            ThreadPool.UnsafeQueueUserWorkItem(static shared => shared.TakeBlocks(), job, preferLocal: false);
+        }
+
+        job.TakeBlocks();
+        job.WaitUntilDone();
+    }
+
+    private static void RunBlock(long rows, int blocks, int block, Action<long, long> body)
+    {
+        long start = rows * block / blocks;
+        long count = (rows * (block + 1) / blocks) - start;
+        if (count > 0)
+        {
+            body(start, count);
+        }
+    }
+
+    /// <summary>Blocks handed out one at a time by an atomic counter; done when every block has run.</summary>
+    private sealed class SharedJob
+    {
+        private readonly ManualResetEventSlim _done = new(false);
+        private readonly long _rows;
+        private readonly int _blocks;
+        private readonly Action<long, long> _body;
+        private int _next = -1;
+        private int _remaining;
+        private ExceptionDispatchInfo? _failure;
+
+        public SharedJob(long rows, int blocks, Action<long, long> body)
+        {
+            _rows = rows;
+            _blocks = blocks;
+            _body = body;
+            _remaining = blocks;
+        }
+
+        public void TakeBlocks()
+        {
+            int block;
+            while ((block = Interlocked.Increment(ref _next)) < _blocks)
             {
-                body(start, count);
+                try
+                {
+                    RunBlock(_rows, _blocks, block, _body);
+                }
+                catch (Exception exception)
+                {
+                    Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(exception), null);
+                }
+
+                if (Interlocked.Decrement(ref _remaining) == 0)
+                {
+                    _done.Set();
+                }
             }
-        });
+        }
+
+        /// <summary>Waits for the blocks still running on helpers (a helper that starts later finds none left), then rethrows a failure.</summary>
+        public void WaitUntilDone()
+        {
+            _done.Wait();
+            _done.Dispose();
+            _failure?.Throw();
+        }
     }
 
     /// <summary>The values of rows [start, start + count) of a contiguous CPU tensor, in place.</summary>

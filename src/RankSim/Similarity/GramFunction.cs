@@ -25,7 +25,8 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         var rows = (Tensor?)vars[1];
         bool cosine = (bool)vars[2];
         using var scope = NewDisposeScope();
-        var kept = rows is null ? features : features.index_select(0, rows);
+        // A new handle even without rows, so that moving the saved tensor out of this scope never moves the caller's tensor.
+        var kept = rows is null ? features.detach() : features.index_select(0, rows);
         ctx.save_data(CosineKey, cosine);
         ctx.save_data(BatchKey, features.shape[0]);
         if (!cosine)

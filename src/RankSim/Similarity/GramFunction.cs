@@ -15,6 +15,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
 {
     private const string CosineKey = "cosine";
     private const string BatchKey = "batch";
+    private const string RowKernelsKey = "rowKernels";
 
     public override string Name => nameof(GramFunction);
 
@@ -25,10 +26,19 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         var rows = (Tensor?)vars[1];
         bool cosine = (bool)vars[2];
         using var scope = NewDisposeScope();
-        // A new handle even without rows, so that moving the saved tensor out of this scope never moves the caller's tensor.
-        var kept = rows is null ? features.detach() : features.index_select(0, rows);
         ctx.save_data(CosineKey, cosine);
         ctx.save_data(BatchKey, features.shape[0]);
+        bool rowKernels = GramRows.Supports(features);
+        ctx.save_data(RowKernelsKey, rowKernels);
+        if (rowKernels)
+        {
+            var (n, denominators, scales) = GramRows.Normalise(features.contiguous(), rows, cosine);
+            ctx.save_for_backward([n.MoveToOuterDisposeScope(), rows!, denominators?.MoveToOuterDisposeScope()!, scales?.MoveToOuterDisposeScope()!]);
+            return n.mm(n.t()).MoveToOuterDisposeScope();
+        }
+
+        // A new handle even without rows, so that moving the saved tensor out of this scope never moves the caller's tensor.
+        var kept = rows is null ? features.detach() : features.index_select(0, rows);
         if (!cosine)
         {
             // Saved tensors must outlive this scope: they move out with the result (the caller's scope owns them).
@@ -51,8 +61,15 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         var saved = ctx.get_saved_variables();
         var n = saved[0];
         var rows = saved[1];
+        bool cosine = (bool)ctx.get_data(CosineKey);
+        long batch = (long)ctx.get_data(BatchKey);
         var gradient = (grad_output + grad_output.t()).mm(n);
-        if ((bool)ctx.get_data(CosineKey))
+        if ((bool)ctx.get_data(RowKernelsKey))
+        {
+            return [GramRows.Gradient(gradient, n, rows, cosine ? saved[2] : null, cosine ? saved[3] : null, batch).MoveToOuterDisposeScope(), null!, null!];
+        }
+
+        if (cosine)
         {
             var along = (gradient * n).sum(1, keepdim: true);
             // Two divisions, not one by their product: for an all-zero row that product underflows to 0.
@@ -61,7 +78,6 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
 
         if (rows is not null)
         {
-            long batch = (long)ctx.get_data(BatchKey);
             gradient = zeros(batch, gradient.shape[1], dtype: gradient.dtype, device: gradient.device).index_copy_(0, rows, gradient);
         }
 

@@ -39,6 +39,48 @@ public class GramFunctionTests
         }
     }
 
+    /// <summary>Float32 CPU features take the managed row kernels (<see cref="GramRows"/>); they match the formula in float64.</summary>
+    [Theory]
+    [InlineData(true, true, 12, 19)]
+    [InlineData(true, false, 12, 19)]
+    [InlineData(false, true, 12, 19)]
+    [InlineData(false, false, 12, 19)]
+    [InlineData(true, true, 700, 515)]
+    [InlineData(false, false, 700, 515)]
+    public void Float32RowKernelsEqualTheFormulaInFloat64(bool cosine, bool subset, int batch, int dimension)
+    {
+        var generator = new Generator(12);
+        // A transposed copy: non-contiguous features, as a reshape of a permuted tensor would give.
+        using var source = randn(dimension, batch, generator: generator) * 3;
+        using var features = source.t().requires_grad_();
+        using var rows = subset ? randperm(batch, generator: generator)[TensorIndex.Slice(0, (batch * 2) / 3)].contiguous() : null;
+        long m = rows?.shape[0] ?? batch;
+        using var upstream = randn(m, m, generator: generator);
+
+        using var reference = features.detach().to(ScalarType.Float64).requires_grad_();
+        var kept = rows is null ? reference : reference.index_select(0, rows);
+        var n = cosine
+            ? nn.functional.normalize(kept / kept.detach().abs().amax([1], keepdim: true), p: 2.0, dim: 1, eps: 1e-12)
+            : kept;
+        var expected = n.mm(n.t());
+        (expected * upstream.to(ScalarType.Float64)).sum().backward();
+
+        var similarity = FeatureSimilarities.Pairwise(features, cosine ? FeatureSimilarity.Cosine : FeatureSimilarity.DotProduct, rows);
+        (similarity * upstream).sum().backward();
+
+        similarity.dtype.Should().Be(ScalarType.Float32);
+        double similarityScale = expected.abs().max().item<double>();
+        similarity.to(ScalarType.Float64).sub(expected).abs().max().item<double>().Should().BeLessThan(2e-6 * similarityScale);
+        var gradient = features.grad!.to(ScalarType.Float64);
+        double gradientScale = reference.grad!.abs().max().item<double>();
+        gradient.sub(reference.grad!).abs().max().item<double>().Should().BeLessThan(2e-5 * gradientScale);
+        if (rows is not null)
+        {
+            using var dropped = ones(batch, dtype: ScalarType.Bool).index_fill_(0, rows, false);
+            gradient[dropped].abs().max().item<double>().Should().Be(0);
+        }
+    }
+
     [Fact]
     public void AnAllZeroRowHasZeroSimilarities()
     {

@@ -1,0 +1,209 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankSim;
+
+/// <summary>
+/// The row-wise parts of <see cref="GramFunction"/> for float32 features on the CPU, in managed code: gathering and
+/// normalising the kept rows (forward) and the normalisation's Jacobian, written straight into the full [B, D] gradient
+/// with zero rows for the samples that were not kept (backward). The same formulas as the tensor path of
+/// <see cref="GramFunction"/>, with the squared norms and the dot products n . dn summed in float64; one pass over the
+/// rows replaces about a dozen libtorch operations, which dominate the cost for the small M of age-like labels.
+/// </summary>
+internal static class GramRows
+{
+    /// <summary>The smallest normal float32, the least row scale (as <see cref="FeatureSimilarities.RowScale"/>).</summary>
+    private const float SmallestNormal = 1.17549435e-38f;
+
+    /// <summary>Whether <paramref name="features"/> [B, D] is a float32 CPU matrix of at most 2 GiB, which these kernels read in place.</summary>
+    public static bool Supports(Tensor features) =>
+        features.device_type == DeviceType.CPU && features.dtype == ScalarType.Float32 && features.dim() == 2
+        && features.numel() * sizeof(float) <= int.MaxValue;
+
+    /// <summary>
+    /// The kept rows of <paramref name="features"/> [B, D] (all rows when <paramref name="rows"/> is null), normalised
+    /// for cosine: n = (f / s) / max(||f / s||, eps) with s the row's largest magnitude (at least the smallest normal
+    /// float). <paramref name="features"/> must be contiguous. Returns n [M, D], and for cosine the denominators max(||f / s||, eps) [M] and the scales s [M].
+    /// </summary>
+    public static (Tensor Normalised, Tensor? Denominators, Tensor? Scales) Normalise(Tensor features, Tensor? rows, bool cosine)
+    {
+        long m = rows?.shape[0] ?? features.shape[0];
+        int d = (int)features.shape[1];
+        var normalised = empty(m, d, dtype: ScalarType.Float32, device: features.device);
+        var denominators = cosine ? empty(m, dtype: ScalarType.Float32, device: features.device) : null;
+        var scales = cosine ? empty(m, dtype: ScalarType.Float32, device: features.device) : null;
+        RowBlocks.Run(m, d, (long)d * sizeof(float), (start, count) =>
+        {
+            var source = MemoryMarshal.Cast<byte, float>(features.bytes);
+            var rowIndices = rows is null ? default : RowBlocks.Rows<long>(rows, start, count);
+            var target = RowBlocks.Rows<float>(normalised, start, count);
+            var blockDenominators = cosine ? RowBlocks.Rows<float>(denominators!, start, count) : default;
+            var blockScales = cosine ? RowBlocks.Rows<float>(scales!, start, count) : default;
+            for (int r = 0; r < count; r++)
+            {
+                long row = rows is null ? start + r : rowIndices[r];
+                var input = source.Slice((int)(row * d), d);
+                var output = target.Slice(r * d, d);
+                if (!cosine)
+                {
+                    input.CopyTo(output);
+                    continue;
+                }
+
+                (blockDenominators[r], blockScales[r]) = NormaliseRow(input, output);
+            }
+        });
+        return (normalised, denominators, scales);
+    }
+
+    /// <summary>
+    /// The gradient [B, D] for features with B rows from dL/dn [M, D]: for cosine, (dn - n (n . dn)) / denominator / s
+    /// per kept row; otherwise dn itself. Rows not in <paramref name="rows"/> are zero.
+    /// </summary>
+    public static Tensor Gradient(Tensor normalisedGradient, Tensor normalised, Tensor? rows, Tensor? denominators, Tensor? scales, long batch)
+    {
+        int m = (int)normalised.shape[0];
+        int d = (int)normalised.shape[1];
+        var gradient = empty(batch, d, dtype: ScalarType.Float32, device: normalised.device);
+        var keptPosition = ArrayPool<int>.Shared.Rent((int)batch);
+        try
+        {
+            keptPosition.AsSpan(0, (int)batch).Fill(-1);
+            var rowIndices = rows is null ? default : RowBlocks.Rows<long>(rows, 0, m);
+            for (int r = 0; r < m; r++)
+            {
+                keptPosition[rows is null ? r : (int)rowIndices[r]] = r;
+            }
+
+            RowBlocks.Run(batch, d, (long)d * sizeof(float), (start, count) =>
+            {
+                var dn = MemoryMarshal.Cast<byte, float>(normalisedGradient.bytes);
+                var n = MemoryMarshal.Cast<byte, float>(normalised.bytes);
+                var target = RowBlocks.Rows<float>(gradient, start, count);
+                var denominator = denominators is null ? default : RowBlocks.Rows<float>(denominators, 0, m);
+                var scale = scales is null ? default : RowBlocks.Rows<float>(scales, 0, m);
+                for (int b = 0; b < count; b++)
+                {
+                    int r = keptPosition[start + b];
+                    var output = target.Slice(b * d, d);
+                    if (r < 0)
+                    {
+                        output.Clear();
+                    }
+                    else if (denominators is null)
+                    {
+                        dn.Slice(r * d, d).CopyTo(output);
+                    }
+                    else
+                    {
+                        JacobianRow(n.Slice(r * d, d), dn.Slice(r * d, d), denominator[r], scale[r], output);
+                    }
+                }
+            });
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(keptPosition);
+        }
+
+        return gradient;
+    }
+
+    /// <summary>Writes (f / s) / max(||f / s||, eps) of one row; returns the denominator and s.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static (float Denominator, float Scale) NormaliseRow(ReadOnlySpan<float> input, Span<float> output)
+    {
+        var largest = Vector256<float>.Zero;
+        int j = 0;
+        for (; j <= input.Length - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            largest = Vector256.Max(largest, Vector256.Abs(Vector256.Create(input[j..])));
+        }
+
+        float scale = 0;
+        for (int k = 0; k < Vector256<float>.Count; k++)
+        {
+            scale = MathF.Max(scale, largest[k]);
+        }
+
+        for (; j < input.Length; j++)
+        {
+            scale = MathF.Max(scale, MathF.Abs(input[j]));
+        }
+
+        scale = MathF.Max(scale, SmallestNormal);
+        var scales = Vector256.Create(scale);
+        var squares = Vector256<double>.Zero;
+        j = 0;
+        for (; j <= input.Length - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            var scaled = Vector256.Create(input[j..]) / scales;
+            scaled.CopyTo(output[j..]);
+            var (lower, upper) = Vector256.Widen(scaled);
+            squares += (lower * lower) + (upper * upper);
+        }
+
+        double sum = Vector256.Sum(squares);
+        for (; j < input.Length; j++)
+        {
+            float scaled = input[j] / scale;
+            output[j] = scaled;
+            sum += (double)scaled * scaled;
+        }
+
+        float denominator = MathF.Max((float)Math.Sqrt(sum), (float)FeatureSimilarities.NormalisationEpsilon);
+        var denominators = Vector256.Create(denominator);
+        j = 0;
+        for (; j <= output.Length - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            (Vector256.Create<float>(output[j..]) / denominators).CopyTo(output[j..]);
+        }
+
+        for (; j < output.Length; j++)
+        {
+            output[j] /= denominator;
+        }
+
+        return (denominator, scale);
+    }
+
+    /// <summary>Writes (dn - n (n . dn)) / denominator / scale of one kept row.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void JacobianRow(ReadOnlySpan<float> n, ReadOnlySpan<float> dn, float denominator, float scale, Span<float> output)
+    {
+        var dots = Vector256<double>.Zero;
+        int j = 0;
+        for (; j <= n.Length - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            var (nLower, nUpper) = Vector256.Widen(Vector256.Create(n[j..]));
+            var (dnLower, dnUpper) = Vector256.Widen(Vector256.Create(dn[j..]));
+            dots += (nLower * dnLower) + (nUpper * dnUpper);
+        }
+
+        double sum = Vector256.Sum(dots);
+        for (; j < n.Length; j++)
+        {
+            sum += (double)n[j] * dn[j];
+        }
+
+        float along = (float)sum;
+        var alongs = Vector256.Create(along);
+        var denominators = Vector256.Create(denominator);
+        var scales = Vector256.Create(scale);
+        j = 0;
+        for (; j <= n.Length - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            var value = Vector256.Create(dn[j..]) - (Vector256.Create(n[j..]) * alongs);
+            (value / denominators / scales).CopyTo(output[j..]);
+        }
+
+        for (; j < n.Length; j++)
+        {
+            output[j] = (dn[j] - (n[j] * along)) / denominator / scale;
+        }
+    }
+}

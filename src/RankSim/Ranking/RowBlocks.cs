@@ -50,6 +50,13 @@ internal static class RowBlocks
         // The calling thread takes blocks too; helpers queued to the thread pool take the rest. No Parallel.For: its
         // replica tasks re-queue themselves during long calls, so its allocations grow with the work.
         var job = new SharedJob(rows, blocks, body);
+        if (OpenMpTeam.IsAvailable)
+        {
+            OpenMpTeam.Run(job.TakeBlocks, workers);
+            job.WaitUntilDone();
+            return;
+        }
+
         for (int helper = 1; helper < workers; helper++)
         {
             ThreadPool.UnsafeQueueUserWorkItem(static shared => shared.TakeBlocks(), job, preferLocal: false);

@@ -63,12 +63,13 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         var rows = saved[1];
         bool cosine = (bool)ctx.get_data(CosineKey);
         long batch = (long)ctx.get_data(BatchKey);
-        var gradient = (grad_output + grad_output.t()).mm(n);
         if ((bool)ctx.get_data(RowKernelsKey))
         {
-            return [GramRows.Gradient(gradient, n, rows, cosine ? saved[2] : null, cosine ? saved[3] : null, batch).MoveToOuterDisposeScope(), null!, null!];
+            var normalisedGradient = GramRows.SymmetricSum(grad_output).mm(n);
+            return [GramRows.Gradient(normalisedGradient, n, rows, cosine ? saved[2] : null, cosine ? saved[3] : null, batch).MoveToOuterDisposeScope(), null!, null!];
         }
 
+        var gradient = (grad_output + grad_output.t()).mm(n);
         if (cosine)
         {
             var along = (gradient * n).sum(1, keepdim: true);

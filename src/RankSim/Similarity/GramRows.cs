@@ -19,6 +19,9 @@ internal static class GramRows
     /// <summary>The smallest normal float32, the least row scale (as <see cref="FeatureSimilarities.RowScale"/>).</summary>
     private const float SmallestNormal = 1.17549435e-38f;
 
+    /// <summary>Side of the square tiles of <see cref="SymmetricSum"/>: two 32 x 32 float tiles fit in any L1 cache.</summary>
+    private const int TransposeTile = 32;
+
     /// <summary>Whether <paramref name="features"/> [B, D] is a float32 CPU matrix of at most 2 GiB, which these kernels read in place.</summary>
     public static bool Supports(Tensor features) =>
         features.device_type == DeviceType.CPU && features.dtype == ScalarType.Float32 && features.dim() == 2
@@ -111,6 +114,45 @@ internal static class GramRows
         }
 
         return gradient;
+    }
+
+    /// <summary>G + G^T for the upstream gradient G [M, M] (float32, CPU), by square tiles so that the transposed reads stay in cache.</summary>
+    public static Tensor SymmetricSum(Tensor upstream)
+    {
+        var source = upstream.contiguous();
+        int m = (int)source.shape[0];
+        var sum = empty(m, m, dtype: ScalarType.Float32, device: source.device);
+        int tileRows = (m + TransposeTile - 1) / TransposeTile;
+        RowBlocks.Run(tileRows, (long)TransposeTile * m, (long)TransposeTile * m * sizeof(float), (start, count) =>
+        {
+            var g = MemoryMarshal.Cast<byte, float>(source.bytes);
+            var h = MemoryMarshal.Cast<byte, float>(sum.bytes);
+            for (long tileRow = start; tileRow < start + count; tileRow++)
+            {
+                int rowStart = (int)tileRow * TransposeTile;
+                int rowEnd = Math.Min(rowStart + TransposeTile, m);
+                for (int columnStart = 0; columnStart < m; columnStart += TransposeTile)
+                {
+                    AddTransposedTile(g, h, m, rowStart, rowEnd, columnStart, Math.Min(columnStart + TransposeTile, m));
+                }
+            }
+        });
+        return sum;
+    }
+
+    /// <summary>h[i, j] = g[i, j] + g[j, i] for i in [rowStart, rowEnd), j in [columnStart, columnEnd) of [M, M] matrices.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AddTransposedTile(ReadOnlySpan<float> g, Span<float> h, int m, int rowStart, int rowEnd, int columnStart, int columnEnd)
+    {
+        for (int i = rowStart; i < rowEnd; i++)
+        {
+            var gRow = g.Slice(i * m, m);
+            var hRow = h.Slice(i * m, m);
+            for (int j = columnStart; j < columnEnd; j++)
+            {
+                hRow[j] = gRow[j] + g[(j * m) + i];
+            }
+        }
     }
 
     /// <summary>Writes (f / s) / max(||f / s||, eps) of one row; returns the denominator and s.</summary>

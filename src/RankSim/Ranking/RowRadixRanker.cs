@@ -1,6 +1,8 @@
 using System.Buffers;
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -9,14 +11,21 @@ namespace RankSim;
 /// <summary>
 /// The CPU kernel behind <see cref="Ranks"/> for float32 and float64 matrices: every row is ranked by a stable
 /// least-significant-digit radix sort of its values' order-preserving bit patterns (one byte a pass; a pass whose byte is
-/// the same for the whole row is skipped); rows are shared out by <see cref="RowBlocks"/>. It gives exactly what
+/// the same for the whole row is skipped), or, for short float32 rows, by counting with vector compares how many values
+/// precede each one; rows are shared out by <see cref="RowBlocks"/>. It gives exactly what
 /// libtorch's stable sort followed by a scatter of positions gives (ties in index order, -0 equal to +0), in a fraction
 /// of the time.
 /// </summary>
 internal static class RowRadixRanker
 {
-    /// <summary>Rows of at most this many values are sorted by insertion, which beats four histogram passes there.</summary>
+    /// <summary>float64 rows of at most this many values are sorted by insertion, which beats eight histogram passes there.</summary>
     private const int InsertionSortLimit = 48;
+
+    /// <summary>
+    /// float32 rows of at most this many values are ranked by counting (N^2 / 8 vector compares), which beats the radix
+    /// sort's four passes and 1024 bucket counters there (3x at N = 57 on the benchmark machine; even at N = 128).
+    /// </summary>
+    private const int CountingLimit = 96;
 
     private const int Buckets = 256;
 
@@ -66,12 +75,14 @@ internal static class RowRadixRanker
         private readonly int[] _counts;
         private readonly float[] _table;
         private readonly int _n;
+        private readonly bool _counting;
 
         public SingleRowRanker(int n)
         {
             _n = n;
+            _counting = n <= CountingLimit && Vector256.IsHardwareAccelerated;
             _buffer = ArrayPool<ulong>.Shared.Rent(2 * n);
-            _counts = ArrayPool<int>.Shared.Rent(sizeof(float) * Buckets);
+            _counts = ArrayPool<int>.Shared.Rent(_counting ? CountingLimit + Vector256<int>.Count : sizeof(float) * Buckets);
             _table = ArrayPool<float>.Shared.Rent(n);
             RankValues.Fill(_table.AsSpan(0, n));
         }
@@ -80,9 +91,15 @@ internal static class RowRadixRanker
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Rank(ReadOnlySpan<float> row, Span<float> ranks, bool descending, RankTies ties)
         {
+            if (_counting)
+            {
+                CountingRanks(row, ranks, descending, ties, _counts, _table.AsSpan(0, _n));
+                return;
+            }
+
             var items = _buffer.AsSpan(0, _n);
             Pack(row, items, descending);
-            var sorted = _n <= InsertionSortLimit ? InsertionSort(items) : RadixSort(items, _buffer.AsSpan(_n, _n), _counts, firstByte: 4);
+            var sorted = RadixSort(items, _buffer.AsSpan(_n, _n), _counts, firstByte: 4);
             WriteRanks(sorted, ranks, ties, _table.AsSpan(0, _n));
         }
 
@@ -138,6 +155,66 @@ internal static class RowRadixRanker
             ArrayPool<int>.Shared.Return(indexBuffer);
             ArrayPool<int>.Shared.Return(counts);
             ArrayPool<double>.Shared.Return(tableBuffer);
+        }
+    }
+
+    /// <summary>
+    /// Ranks of a short row by counting: value j's position is #{k : key_k &lt; key_j} + #{k &lt; j : key_k = key_j} (index
+    /// order), or its run of ties is first = #{k : key_k &lt; key_j}, last = first + #{k : key_k = key_j} - 1 (average), the
+    /// positions the stable sort gives. The keys are compared as signed integers, eight at a time.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void CountingRanks(ReadOnlySpan<float> row, Span<float> ranks, bool descending, RankTies ties, int[] keyBuffer, ReadOnlySpan<float> table)
+    {
+        int n = row.Length;
+        int width = Vector256<int>.Count;
+        int padded = (n + width - 1) / width * width;
+        var keys = keyBuffer.AsSpan(0, padded);
+        for (int j = 0; j < n; j++)
+        {
+            keys[j] = (int)(OrderedKey(row[j], descending) ^ 0x8000_0000u);
+        }
+
+        // Padding never counts: no key is greater than int.MaxValue, and padding lies after every real index.
+        keys[n..].Fill(int.MaxValue);
+        ref int first = ref MemoryMarshal.GetReference(keys);
+        for (int j = 0; j < n; j++)
+        {
+            var key = Vector256.Create(keys[j]);
+            if (ties == RankTies.IndexOrder)
+            {
+                // Chunks wholly before j count keys <= key_j, chunks wholly after it keys < key_j.
+                int position = 0;
+                int k = 0;
+                for (; k + width <= j; k += width)
+                {
+                    position += BitOperations.PopCount(Vector256.LessThanOrEqual(Vector256.LoadUnsafe(ref first, (nuint)k), key).ExtractMostSignificantBits());
+                }
+
+                var straddling = Vector256.LoadUnsafe(ref first, (nuint)k);
+                uint before = (1u << (j - k)) - 1;
+                position += BitOperations.PopCount(
+                    (Vector256.LessThanOrEqual(straddling, key).ExtractMostSignificantBits() & before)
+                    | (Vector256.LessThan(straddling, key).ExtractMostSignificantBits() & ~before));
+                for (k += width; k < padded; k += width)
+                {
+                    position += BitOperations.PopCount(Vector256.LessThan(Vector256.LoadUnsafe(ref first, (nuint)k), key).ExtractMostSignificantBits());
+                }
+
+                ranks[j] = table[position];
+                continue;
+            }
+
+            int less = 0;
+            int equal = 0;
+            for (int k = 0; k < padded; k += width)
+            {
+                var chunk = Vector256.LoadUnsafe(ref first, (nuint)k);
+                less += BitOperations.PopCount(Vector256.LessThan(chunk, key).ExtractMostSignificantBits());
+                equal += BitOperations.PopCount(Vector256.Equals(chunk, key).ExtractMostSignificantBits());
+            }
+
+            ranks[j] = equal == 1 ? table[less] : RankValues.Mean<float>(less, less + equal - 1, n);
         }
     }
 
@@ -295,25 +372,6 @@ internal static class RowRadixRanker
         }
 
         return true;
-    }
-
-    /// <summary>Ascending insertion sort of short rows of packed items (the index bits make it stable); returns the items.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static Span<ulong> InsertionSort(Span<ulong> items)
-    {
-        for (int i = 1; i < items.Length; i++)
-        {
-            ulong item = items[i];
-            int j = i - 1;
-            for (; j >= 0 && items[j] > item; j--)
-            {
-                items[j + 1] = items[j];
-            }
-
-            items[j + 1] = item;
-        }
-
-        return items;
     }
 
     /// <summary>Stable ascending insertion sort of short rows of keys with their indices.</summary>

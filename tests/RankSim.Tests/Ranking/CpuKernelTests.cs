@@ -9,6 +9,7 @@ public class CpuKernelTests
     public static TheoryData<int, int, string> Shapes() => new()
     {
         { 1, 1, "float32" }, { 3, 2, "float64" }, { 5, 47, "float32" }, { 5, 48, "float64" }, { 5, 49, "float32" },
+        { 57, 57, "float32" }, { 9, 96, "float32" }, { 9, 97, "float32" },
         { 40, 300, "float64" }, { 300, 300, "float32" }, { 64, 1100, "float32" }, { 33, 1100, "float64" },
 
         // At least 512 x 512 values: the rows are shared between threads.

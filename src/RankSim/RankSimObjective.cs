@@ -27,11 +27,11 @@ internal sealed class RankSimObjective : autograd.SingleTensorFunction<RankSimOb
 
     /// <summary>The loss for similarities S [M, M] (float32, CPU) and label ranks RL [M, M]; see <see cref="RankSimLoss"/> for the reductions.</summary>
     public static Tensor Apply(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction) =>
-        apply(similarity, labelRanks.to(ScalarType.Float32).contiguous(), lambda, reduction);
+        apply(similarity, RowBlocks.Contiguous(labelRanks.to(ScalarType.Float32)), lambda, reduction);
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
-        var similarity = ((Tensor)vars[0]).contiguous();
+        var similarity = RowBlocks.Contiguous((Tensor)vars[0]);
         var labelRanks = (Tensor)vars[1];
         var reduction = (Reduction)vars[3];
         int m = (int)similarity.shape[0];
@@ -68,8 +68,8 @@ internal sealed class RankSimObjective : autograd.SingleTensorFunction<RankSimOb
         int m = (int)similarity.shape[0];
 
         // c_i / M for every anchor: the upstream gradient of anchor i's loss mean_j (.)^2, over M.
-        var perAnchorScale = (reduction == Reduction.None ? grad_output.to(ScalarType.Float32) : grad_output.to(ScalarType.Float32).expand(m))
-            .div(reduction == Reduction.Mean ? (double)m * m : m).contiguous();
+        var perAnchorScale = RowBlocks.Contiguous((reduction == Reduction.None ? grad_output.to(ScalarType.Float32) : grad_output.to(ScalarType.Float32).expand(m))
+            .div(reduction == Reduction.Mean ? (double)m * m : m));
         var gradient = empty_like(similarity);
         RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => BackwardRows(
             RowBlocks.Rows<float>(similarity, start, count),

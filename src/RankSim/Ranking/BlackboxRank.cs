@@ -139,9 +139,9 @@ public static class BlackboxRank
     {
         using var scope = NewDisposeScope();
         int n = (int)ranks.shape[^1];
-        var s = scores.reshape(-1, n).contiguous();
-        var g = upstream.reshape(-1, n).contiguous();
-        var r = ranks.reshape(-1, n).contiguous();
+        var s = RowBlocks.Contiguous(scores.reshape(-1, n));
+        var g = RowBlocks.Contiguous(upstream.reshape(-1, n));
+        var r = RowBlocks.Contiguous(ranks.reshape(-1, n));
         var output = empty_like(r);
         RowBlocks.Run(r.shape[0], n, (long)n * sizeof(float), (start, count) =>
         {

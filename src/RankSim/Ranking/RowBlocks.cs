@@ -125,6 +125,12 @@ internal static class RowBlocks
         }
     }
 
+    /// <summary>
+    /// <paramref name="tensor"/> itself when it is contiguous, else a contiguous copy. (libtorch's <c>contiguous()</c>
+    /// returns a new handle even when nothing is copied, which costs several microseconds through TorchSharp.)
+    /// </summary>
+    public static Tensor Contiguous(Tensor tensor) => tensor.is_contiguous() ? tensor : tensor.contiguous();
+
     /// <summary>The values of rows [start, start + count) of a contiguous CPU tensor, in place.</summary>
     public static Span<T> Rows<T>(Tensor tensor, long start, long count)
         where T : unmanaged

@@ -37,7 +37,7 @@ internal static class RowRadixRanker
     public static Tensor Rank(Tensor values, bool descending, RankTies ties)
     {
         using var scope = NewDisposeScope();
-        var input = values.contiguous();
+        var input = RowBlocks.Contiguous(values);
         var output = empty(input.shape, dtype: input.dtype, device: input.device);
         int n = (int)input.shape[1];
         if (input.dtype == ScalarType.Float64)

@@ -32,7 +32,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         ctx.save_data(RowKernelsKey, rowKernels);
         if (rowKernels)
         {
-            var (n, denominators, scales) = GramRows.Normalise(features.contiguous(), rows, cosine);
+            var (n, denominators, scales) = GramRows.Normalise(RowBlocks.Contiguous(features), rows, cosine);
             ctx.save_for_backward([n.MoveToOuterDisposeScope(), rows!, denominators?.MoveToOuterDisposeScope()!, scales?.MoveToOuterDisposeScope()!]);
             return n.mm(n.t()).MoveToOuterDisposeScope();
         }

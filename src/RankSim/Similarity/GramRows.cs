@@ -119,7 +119,7 @@ internal static class GramRows
     /// <summary>G + G^T for the upstream gradient G [M, M] (float32, CPU), by square tiles so that the transposed reads stay in cache.</summary>
     public static Tensor SymmetricSum(Tensor upstream)
     {
-        var source = upstream.contiguous();
+        var source = RowBlocks.Contiguous(upstream);
         int m = (int)source.shape[0];
         var sum = empty(m, m, dtype: ScalarType.Float32, device: source.device);
         int tileRows = (m + TransposeTile - 1) / TransposeTile;

@@ -6,14 +6,15 @@ namespace RankSim;
 
 /// <summary>
 /// Shares the rows of a CPU kernel over TorchSharp's intra-op thread count (<c>torch.get_num_threads()</c>), in
-/// contiguous blocks; small jobs run on the calling thread. The number of blocks does not grow with the rows, so the
-/// managed allocations of a call do not either.
+/// contiguous blocks handed out one at a time; small jobs run on the calling thread. The threads are libtorch's own
+/// OpenMP team where it can be reached (<see cref="OpenMpTeam"/>), else the calling thread plus thread-pool helpers.
+/// The number of blocks does not grow with the rows, so the managed allocations of a call do not either.
 /// </summary>
 internal static class RowBlocks
 {
     /// <summary>
-    /// Blocks per worker. Several, so that a worker whose core is busy (libtorch's OpenMP threads spin for a while after
-    /// each parallel operation) takes fewer blocks instead of holding the others up.
+    /// Blocks per worker. Several, so that a worker whose core is busy (with the thread pool, libtorch's OpenMP threads
+    /// spin for a while after each parallel operation) takes fewer blocks instead of holding the others up.
     /// </summary>
     private const int BlocksPerWorker = 8;
 
@@ -27,7 +28,11 @@ internal static class RowBlocks
     private const long MaxBlockBytes = 1L << 30;
 
     /// <summary>Runs <paramref name="body"/>(start, count) over blocks covering rows [0, rows) of rows of <paramref name="rowBytes"/> bytes.</summary>
-    public static void Run(long rows, long rowElements, long rowBytes, Action<long, long> body)
+    public static void Run(long rows, long rowElements, long rowBytes, Action<long, long> body) =>
+        Run(rows, rowElements, rowBytes, body, OpenMpTeam.IsAvailable);
+
+    /// <summary>As <see cref="Run(long, long, long, Action{long, long})"/>, on the OpenMP team or (false) the thread pool.</summary>
+    internal static void Run(long rows, long rowElements, long rowBytes, Action<long, long> body, bool onOpenMpTeam)
     {
         if (rows == 0 || rowElements == 0)
         {
@@ -47,10 +52,10 @@ internal static class RowBlocks
             return;
         }
 
-        // The calling thread takes blocks too; helpers queued to the thread pool take the rest. No Parallel.For: its
-        // replica tasks re-queue themselves during long calls, so its allocations grow with the work.
+        // Every thread of the team, or the calling thread and helpers queued to the thread pool, takes blocks until none
+        // are left. No Parallel.For: its replica tasks re-queue themselves during long calls, so its allocations grow.
         var job = new SharedJob(rows, blocks, body);
-        if (OpenMpTeam.IsAvailable)
+        if (onOpenMpTeam)
         {
             OpenMpTeam.Run(job.TakeBlocks, workers);
             job.WaitUntilDone();

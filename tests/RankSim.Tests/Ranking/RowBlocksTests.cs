@@ -17,8 +17,10 @@ public class RowBlocksTests
         OpenMpTeam.IsAvailable.Should().Be(OperatingSystem.IsLinux());
     }
 
-    [Fact]
-    public void EveryRowIsCoveredExactlyOnce()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void EveryRowIsCoveredExactlyOnce(bool onOpenMpTeam)
     {
         var visits = new int[ParallelRows];
         RowBlocks.Run(ParallelRows, ParallelRows, ParallelRows * sizeof(float), (start, count) =>
@@ -27,13 +29,15 @@ public class RowBlocksTests
             {
                 Interlocked.Increment(ref visits[row]);
             }
-        });
+        }, onOpenMpTeam && OpenMpTeam.IsAvailable);
 
         visits.Should().OnlyContain(v => v == 1);
     }
 
-    [Fact]
-    public void AnExceptionInABlockReachesTheCaller()
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void AnExceptionInABlockReachesTheCaller(bool onOpenMpTeam)
     {
         var act = () => RowBlocks.Run(ParallelRows, ParallelRows, ParallelRows * sizeof(float), (start, count) =>
         {
@@ -41,7 +45,7 @@ public class RowBlocksTests
             {
                 throw new InvalidOperationException("block failed");
             }
-        });
+        }, onOpenMpTeam && OpenMpTeam.IsAvailable);
 
         act.Should().Throw<InvalidOperationException>().WithMessage("block failed");
     }

@@ -67,16 +67,19 @@ internal sealed class RankSimObjective : autograd.SingleTensorFunction<RankSimOb
         var reduction = (Reduction)ctx.get_data(ReductionKey);
         int m = (int)similarity.shape[0];
 
-        // c_i / M for every anchor: the upstream gradient of anchor i's loss mean_j (.)^2, over M.
-        var perAnchorScale = RowBlocks.Contiguous((reduction == Reduction.None ? grad_output.to(ScalarType.Float32) : grad_output.to(ScalarType.Float32).expand(m))
-            .div(reduction == Reduction.Mean ? (double)m * m : m));
+        // c_i / M for every anchor: the upstream gradient of anchor i's loss mean_j (.)^2 (one c for all under Sum and
+        // Mean), over M, divided in float32 as libtorch divides a float32 tensor by a number.
+        var upstream = RowBlocks.Contiguous(grad_output.to(ScalarType.Float32).reshape(-1));
+        float divisor = (float)(reduction == Reduction.Mean ? (double)m * m : m);
         var gradient = empty_like(similarity);
         RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => BackwardRows(
             RowBlocks.Rows<float>(similarity, start, count),
             RowBlocks.Rows<float>(featureRanks, start, count),
             RowBlocks.Rows<float>(labelRanks, start, count),
-            RowBlocks.Rows<float>(perAnchorScale, 0, m).Slice((int)start, (int)count),
+            reduction == Reduction.None ? RowBlocks.Rows<float>(upstream, start, count) : RowBlocks.Rows<float>(upstream, 0, 1),
+            divisor,
             lambda,
+            m,
             RowBlocks.Rows<float>(gradient, start, count)));
 
         return [gradient.MoveToOuterDisposeScope(), null!, null!, null!];
@@ -104,26 +107,30 @@ internal sealed class RankSimObjective : autograd.SingleTensorFunction<RankSimOb
         }
     }
 
-    /// <summary>For rows of S: dL/dRF = 2 (RF - RL) c_i / M (<paramref name="scale"/> holds c_i / M), then the blackbox gradient.</summary>
+    /// <summary>
+    /// For rows of S: dL/dRF = 2 (RF - RL) c_i / <paramref name="divisor"/>, with c_i from <paramref name="upstream"/> (one
+    /// value a row, or a single value for all), then the blackbox gradient.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardRows(
-        ReadOnlySpan<float> similarity, ReadOnlySpan<float> featureRanks, ReadOnlySpan<float> labelRanks, ReadOnlySpan<float> scale,
-        double lambda, Span<float> gradient)
+        ReadOnlySpan<float> similarity, ReadOnlySpan<float> featureRanks, ReadOnlySpan<float> labelRanks, ReadOnlySpan<float> upstream,
+        float divisor, double lambda, int m, Span<float> gradient)
     {
-        int m = similarity.Length / scale.Length;
+        int rows = similarity.Length / m;
         using var ranker = new RowRadixRanker.SingleRowRanker(m);
-        var upstream = ArrayPool<float>.Shared.Rent(m);
+        var rankGradient = ArrayPool<float>.Shared.Rent(m);
         var perturbed = ArrayPool<float>.Shared.Rent(m);
         try
         {
-            var g = upstream.AsSpan(0, m);
-            for (int row = 0; row < scale.Length; row++)
+            var g = rankGradient.AsSpan(0, m);
+            for (int row = 0; row < rows; row++)
             {
                 var rf = featureRanks.Slice(row * m, m);
                 var rl = labelRanks.Slice(row * m, m);
+                float scale = upstream[upstream.Length == 1 ? 0 : row] / divisor;
                 for (int j = 0; j < m; j++)
                 {
-                    g[j] = 2f * (rf[j] - rl[j]) * scale[row];
+                    g[j] = 2f * (rf[j] - rl[j]) * scale;
                 }
 
                 BlackboxRank.GradientRow(similarity.Slice(row * m, m), g, rf, lambda, perturbed.AsSpan(0, m), gradient.Slice(row * m, m), ranker);
@@ -131,7 +138,7 @@ internal sealed class RankSimObjective : autograd.SingleTensorFunction<RankSimOb
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(upstream);
+            ArrayPool<float>.Shared.Return(rankGradient);
             ArrayPool<float>.Shared.Return(perturbed);
         }
     }

@@ -155,15 +155,24 @@ internal static class GramRows
         }
     }
 
-    /// <summary>Writes (f / s) / max(||f / s||, eps) of one row; returns the denominator and s.</summary>
+    /// <summary>
+    /// Writes (f / s) / max(||f / s||, eps) of one row and returns the denominator and s. Two passes: the largest
+    /// magnitude and the sum of squares together in float64 (a float32 squared neither overflows nor underflows there),
+    /// then one multiplication a value by 1 / (s * denominator) in float64 (the product underflows in float32 for an
+    /// all-zero row). Divisions are the slow instruction here.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Denominator, float Scale) NormaliseRow(ReadOnlySpan<float> input, Span<float> output)
     {
         var largest = Vector256<float>.Zero;
+        var squares = Vector256<double>.Zero;
         int j = 0;
         for (; j <= input.Length - Vector256<float>.Count; j += Vector256<float>.Count)
         {
-            largest = Vector256.Max(largest, Vector256.Abs(Vector256.Create(input[j..])));
+            var values = Vector256.Create(input[j..]);
+            largest = Vector256.Max(largest, Vector256.Abs(values));
+            var (lower, upper) = Vector256.Widen(values);
+            squares += (lower * lower) + (upper * upper);
         }
 
         float scale = 0;
@@ -172,48 +181,20 @@ internal static class GramRows
             scale = MathF.Max(scale, largest[k]);
         }
 
-        for (; j < input.Length; j++)
+        double sum = Vector256.Sum(squares);
+        for (int k = j; k < input.Length; k++)
         {
-            scale = MathF.Max(scale, MathF.Abs(input[j]));
+            scale = MathF.Max(scale, MathF.Abs(input[k]));
+            sum += (double)input[k] * input[k];
         }
 
         scale = MathF.Max(scale, SmallestNormal);
-        var scales = Vector256.Create(scale);
-        var squares = Vector256<double>.Zero;
-        j = 0;
-        for (; j <= input.Length - Vector256<float>.Count; j += Vector256<float>.Count)
-        {
-            var scaled = Vector256.Create(input[j..]) / scales;
-            scaled.CopyTo(output[j..]);
-            var (lower, upper) = Vector256.Widen(scaled);
-            squares += (lower * lower) + (upper * upper);
-        }
-
-        double sum = Vector256.Sum(squares);
-        for (; j < input.Length; j++)
-        {
-            float scaled = input[j] / scale;
-            output[j] = scaled;
-            sum += (double)scaled * scaled;
-        }
-
-        float denominator = MathF.Max((float)Math.Sqrt(sum), (float)FeatureSimilarities.NormalisationEpsilon);
-        var denominators = Vector256.Create(denominator);
-        j = 0;
-        for (; j <= output.Length - Vector256<float>.Count; j += Vector256<float>.Count)
-        {
-            (Vector256.Create<float>(output[j..]) / denominators).CopyTo(output[j..]);
-        }
-
-        for (; j < output.Length; j++)
-        {
-            output[j] /= denominator;
-        }
-
+        float denominator = MathF.Max((float)(Math.Sqrt(sum) / scale), (float)FeatureSimilarities.NormalisationEpsilon);
+        Scale(input, 1.0 / ((double)scale * denominator), output);
         return (denominator, scale);
     }
 
-    /// <summary>Writes (dn - n (n . dn)) / denominator / scale of one kept row.</summary>
+    /// <summary>Writes (dn - n (n . dn)) / denominator / scale of one kept row (the two divisions as one float64 multiplication).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void JacobianRow(ReadOnlySpan<float> n, ReadOnlySpan<float> dn, float denominator, float scale, Span<float> output)
     {
@@ -234,18 +215,35 @@ internal static class GramRows
 
         float along = (float)sum;
         var alongs = Vector256.Create(along);
-        var denominators = Vector256.Create(denominator);
-        var scales = Vector256.Create(scale);
         j = 0;
         for (; j <= n.Length - Vector256<float>.Count; j += Vector256<float>.Count)
         {
-            var value = Vector256.Create(dn[j..]) - (Vector256.Create(n[j..]) * alongs);
-            (value / denominators / scales).CopyTo(output[j..]);
+            (Vector256.Create(dn[j..]) - (Vector256.Create(n[j..]) * alongs)).CopyTo(output[j..]);
         }
 
         for (; j < n.Length; j++)
         {
-            output[j] = (dn[j] - (n[j] * along)) / denominator / scale;
+            output[j] = dn[j] - (n[j] * along);
+        }
+
+        Scale(output, 1.0 / ((double)denominator * scale), output);
+    }
+
+    /// <summary>output[j] = (float)(values[j] * factor), the product in float64; <paramref name="output"/> may be <paramref name="values"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scale(ReadOnlySpan<float> values, double factor, Span<float> output)
+    {
+        var factors = Vector256.Create(factor);
+        int j = 0;
+        for (; j <= values.Length - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            var (lower, upper) = Vector256.Widen(Vector256.Create(values[j..]));
+            Vector256.Narrow(lower * factors, upper * factors).CopyTo(output[j..]);
+        }
+
+        for (; j < values.Length; j++)
+        {
+            output[j] = (float)(values[j] * factor);
         }
     }
 }

@@ -198,7 +198,15 @@ internal static class ScalarLabelRanker
                 continue;
             }
 
-            if (run.Length > 1)
+            // Distinct labels give runs of two (one label each side of the anchor): a compare and swap, not a sort call.
+            if (run.Length == 2)
+            {
+                if (run[0] > run[1])
+                {
+                    (run[0], run[1]) = (run[1], run[0]);
+                }
+            }
+            else
             {
                 run.Sort();
             }

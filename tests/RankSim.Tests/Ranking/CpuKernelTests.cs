@@ -84,12 +84,13 @@ public class CpuKernelTests
         var type = dtype == "float64" ? ScalarType.Float64 : ScalarType.Float32;
         var generator = new Generator((ulong)m);
 
-        // Continuous labels; integer labels with repeats (distance 0 ties, and equal distances on both sides); labels whose
-        // differences round to equal values.
+        // Continuous labels; integer labels with repeats (distance 0 ties, and equal distances on both sides); distinct
+        // integer labels (ties of exactly two, one each side); labels whose differences round to equal values.
         Tensor[] inputs =
         [
             randn(m, 1, generator: generator).to(type),
             randint(0, 12, [m, 1], generator: generator).to(type),
+            randperm(m, generator: generator).to(type).unsqueeze(1),
             (randint(0, 50, [m, 1], generator: generator).to(type) * 0.1) + 1e7,
         ];
         foreach (var labels in inputs)

@@ -87,8 +87,9 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         long batch = features.shape[0];
         var workingDtype = BlackboxRank.WorkingDtype(features.dtype);
-        var f = features.reshape(batch, -1).to(workingDtype);
-        var y = labels.detach().reshape(batch, -1);
+        var f = (features.dim() == 2 ? features : features.reshape(batch, -1)).to(workingDtype);
+        var y = labels.detach();
+        y = y.dim() == 2 ? y : y.reshape(batch, -1);
         y = y.to(InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64);
 
         var kept = SubsampleDistinctLabels ? DistinctLabelSampler.Sample(y, _generator) : null;
@@ -144,13 +145,15 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         }
 
         InputValidation.RequireRealNumber(labels, nameof(labels));
-        if (labels.shape[0] != features.shape[0])
+        long batch = features.shape[0];
+        long labelBatch = labels.shape[0];
+        if (labelBatch != batch)
         {
             throw new ArgumentException(
-                $"labels has batch size {labels.shape[0]} but features has {features.shape[0]}.", nameof(labels));
+                $"labels has batch size {labelBatch} but features has {batch}.", nameof(labels));
         }
 
-        if (features.shape[0] == 0)
+        if (batch == 0)
         {
             throw new ArgumentException("The batch is empty (batch size 0).", nameof(features));
         }

@@ -9,7 +9,9 @@ namespace RankSim;
 /// upstream gradient G, dL/dn = (G + G^T) n. The normalisation's Jacobian is applied directly,
 /// dL/df = (dn - n (n . dn)) / (s max(||f / s||, eps)) per row, with s the row's largest magnitude (see
 /// <see cref="FeatureSimilarities.RowScale"/>); for an all-zero row n = 0 and this is dn / (s eps), as <c>normalize</c>'s
-/// own backward gives. Rows that were not kept get a zero gradient.
+/// own backward gives. Rows that were not kept get a zero gradient. For float32 CPU features the row-wise steps (gather
+/// and normalise; G + G^T; the Jacobian into the full gradient) run in managed kernels (<see cref="GramRows"/>) and
+/// only the two matrix products are libtorch calls; elsewhere tensor operations compute the same formulas.
 /// </summary>
 internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
 {

@@ -11,7 +11,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --soak [steps] [every] [--assert-flat]
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --fingerprint
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
-// LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 3 minutes.
+// LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 2.5 minutes.
 if (args.Contains("--fingerprint"))
 {
     Console.WriteLine(Soak.Fingerprint());

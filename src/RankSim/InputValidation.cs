@@ -1,3 +1,4 @@
+using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -57,7 +58,7 @@ internal static class InputValidation
     /// </summary>
     public static void RequireFinite(Tensor tensor, string name)
     {
-        if (!IsFloatingPoint(tensor.dtype) || FiniteScan.AllFinite(tensor) is true)
+        if (!IsFloatingPoint(tensor.dtype) || CpuKernels.AllFinite(tensor) is true)
         {
             return;
         }

@@ -1,3 +1,4 @@
+using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 using Reduction = TorchSharp.torch.nn.Reduction;
@@ -13,9 +14,8 @@ namespace RankSim;
 /// One call: validate -> keep one sample per distinct label (M of B) -> feature similarity S [M, M] and label
 /// similarity L [M, M] -> RF = BlackboxRank(S, lambda), RL = rk(L) (a constant) -> per anchor i,
 /// mean_j (RF_ij - RL_ij)^2 -> reduction. All anchors are computed together; the number of TorchSharp calls does not
-/// grow with the batch. On the CPU, the rankings, the squared rank differences and the blackbox gradient run in managed
-/// row kernels (a radix sort per row; label ranks of scalar labels without an [M, M] sort), shared over
-/// <c>torch.get_num_threads()</c> threads; other devices use libtorch's sort. Both give the same ranks.
+/// grow with the batch. The result does not depend on the device: the CPU computes the same ranks as CUDA, with the
+/// same tie and NaN order (see <see cref="CpuBackend"/> for how the CPU path can be switched to the device-agnostic one).
 /// </remarks>
 public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
 {
@@ -92,38 +92,17 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         y = y.dim() == 2 ? y : y.reshape(batch, -1);
         y = y.to(InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64);
 
-        var kept = SubsampleDistinctLabels ? DistinctLabelSampler.Sample(y, _generator) : null;
+        // Each step below is computed by a CPU kernel or by its tensor formula; CpuKernels decides, here and nowhere else.
+        var kept = SubsampleDistinctLabels ? CpuKernels.SampleDistinctLabels(y, _generator) : null;
         if (kept is not null)
         {
             y = y.index_select(0, kept);
         }
 
         // Label ranks first: on the CPU they are a managed kernel, best run before libtorch's threads get busy with S.
-        var labelRanks = LabelSimilarity.Ranks(y, LabelTies);
-        var similarity = FeatureSimilarities.Pairwise(f, FeatureSimilarity, kept);
-        var loss = RankSimObjective.Supports(similarity)
-            ? RankSimObjective.Apply(similarity, labelRanks, InterpolationLambda, reduction)
-            : Objective(similarity, labelRanks, InterpolationLambda, reduction);
-        return loss.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The objective on any device by tensor operations: RF = BlackboxRank(S, lambda), then per anchor i
-    /// mean_j (RF_ij - RL_ij)^2, reduced (sum over anchors = sum of all squares / M; mean over anchors = mean of all).
-    /// <see cref="RankSimObjective"/> computes the same on the CPU in float32.
-    /// </summary>
-    internal static Tensor Objective(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction)
-    {
-        using var scope = NewDisposeScope();
-        var featureRanks = BlackboxRank.ApplyUnchecked(similarity, lambda);
-        var rl = labelRanks.to(featureRanks.dtype);
-        long m = featureRanks.shape[0];
-        var loss = reduction switch
-        {
-            Reduction.Sum => nn.functional.mse_loss(featureRanks, rl, Reduction.Sum).div(m),
-            Reduction.Mean => nn.functional.mse_loss(featureRanks, rl, Reduction.Mean),
-            _ => nn.functional.mse_loss(featureRanks, rl, Reduction.None).mean([1]),
-        };
+        var labelRanks = CpuKernels.LabelRanks(y, LabelTies);
+        var similarity = CpuKernels.Similarity(f, FeatureSimilarity, kept);
+        var loss = CpuKernels.Objective(similarity, labelRanks, InterpolationLambda, reduction);
         return loss.MoveToOuterDisposeScope();
     }
 

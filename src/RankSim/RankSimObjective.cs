@@ -1,145 +1,32 @@
-using System.Buffers;
-using System.Runtime.CompilerServices;
-using TorchSharp;
+using RankSim.Cpu;
 using static TorchSharp.torch;
 using Reduction = TorchSharp.torch.nn.Reduction;
 
 namespace RankSim;
 
 /// <summary>
-/// The RankSim objective for float32 similarities on the CPU as one custom autograd function, the same formulas as
-/// <see cref="BlackboxRank"/> followed by the squared rank differences, computed row by row in managed code:
-/// forward RF = rk(S) and per anchor i the loss mean_j (RF_ij - RL_ij)^2; backward dL/dRF_ij = c_i 2 (RF_ij - RL_ij) / M
-/// (c_i the upstream gradient of anchor i's loss) and, in the same pass over the row, the blackbox gradient
-/// (<see cref="BlackboxRank.GradientRow"/>). No libtorch operation runs between the rankings and their neighbours, and
-/// no [M, M] intermediate is written besides the ranks and the gradient.
+/// The RankSim objective (Gong, Mori, Tung, ICML 2022, Eq. 3) for feature similarities S [M, M] and the label ranks
+/// RL [M, M]: RF = BlackboxRank(S, lambda), then per anchor i the loss mean_j (RF_ij - RL_ij)^2, reduced (sum over
+/// anchors = sum of all squares / M; mean over anchors = mean of all; none = the per-anchor losses [M]).
 /// </summary>
-internal sealed class RankSimObjective : autograd.SingleTensorFunction<RankSimObjective>
+internal static class RankSimObjective
 {
-    private const string LambdaKey = "lambda";
-    private const string ReductionKey = "reduction";
-
-    public override string Name => nameof(RankSimObjective);
-
-    /// <summary>Whether the similarities [M, M] are a float32 CPU matrix this function computes.</summary>
-    public static bool Supports(Tensor similarity) =>
-        similarity.device_type == DeviceType.CPU && similarity.dtype == ScalarType.Float32 && similarity.dim() == 2;
-
-    /// <summary>The loss for similarities S [M, M] (float32, CPU) and label ranks RL [M, M]; see <see cref="RankSimLoss"/> for the reductions.</summary>
-    public static Tensor Apply(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction) =>
-        apply(similarity, RowBlocks.Contiguous(labelRanks.to(ScalarType.Float32)), lambda, reduction);
-
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
-    {
-        var similarity = RowBlocks.Contiguous((Tensor)vars[0]);
-        var labelRanks = (Tensor)vars[1];
-        var reduction = (Reduction)vars[3];
-        int m = (int)similarity.shape[0];
-        using var scope = NewDisposeScope();
-        var featureRanks = empty(m, m, dtype: ScalarType.Float32, device: similarity.device);
-        var perAnchor = empty(m, dtype: ScalarType.Float32, device: similarity.device);
-        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => ForwardRows(
-            RowBlocks.Rows<float>(similarity, start, count),
-            RowBlocks.Rows<float>(labelRanks, start, count),
-            RowBlocks.Rows<float>(featureRanks, start, count),
-            RowBlocks.Rows<float>(perAnchor, 0, m).Slice((int)start, (int)count)));
-
-        ctx.save_for_backward([similarity, featureRanks.MoveToOuterDisposeScope(), labelRanks]);
-        ctx.save_data(LambdaKey, (double)vars[2]);
-        ctx.save_data(ReductionKey, reduction);
-        var result = reduction switch
-        {
-            Reduction.Sum => perAnchor.sum(),
-            Reduction.Mean => perAnchor.mean(),
-            _ => perAnchor,
-        };
-        return result.MoveToOuterDisposeScope();
-    }
-
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
-    {
-        using var scope = NewDisposeScope();
-        var saved = ctx.get_saved_variables();
-        var similarity = saved[0];
-        var featureRanks = saved[1];
-        var labelRanks = saved[2];
-        double lambda = (double)ctx.get_data(LambdaKey);
-        var reduction = (Reduction)ctx.get_data(ReductionKey);
-        int m = (int)similarity.shape[0];
-
-        // c_i / M for every anchor: the upstream gradient of anchor i's loss mean_j (.)^2 (one c for all under Sum and
-        // Mean), over M, divided in float32 as libtorch divides a float32 tensor by a number.
-        var upstream = RowBlocks.Contiguous(grad_output.to(ScalarType.Float32).reshape(-1));
-        float divisor = (float)(reduction == Reduction.Mean ? (double)m * m : m);
-        var gradient = empty_like(similarity);
-        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => BackwardRows(
-            RowBlocks.Rows<float>(similarity, start, count),
-            RowBlocks.Rows<float>(featureRanks, start, count),
-            RowBlocks.Rows<float>(labelRanks, start, count),
-            reduction == Reduction.None ? RowBlocks.Rows<float>(upstream, start, count) : RowBlocks.Rows<float>(upstream, 0, 1),
-            divisor,
-            lambda,
-            m,
-            RowBlocks.Rows<float>(gradient, start, count)));
-
-        return [gradient.MoveToOuterDisposeScope(), null!, null!, null!];
-    }
-
-    /// <summary>Ranks of rows of S into RF, and each row's mean squared rank difference to RL.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ForwardRows(ReadOnlySpan<float> similarity, ReadOnlySpan<float> labelRanks, Span<float> featureRanks, Span<float> losses)
-    {
-        int m = similarity.Length / losses.Length;
-        using var ranker = new RowRadixRanker.SingleRowRanker(m);
-        for (int row = 0; row < losses.Length; row++)
-        {
-            var rf = featureRanks.Slice(row * m, m);
-            ranker.Rank(similarity.Slice(row * m, m), rf, descending: true, RankTies.IndexOrder);
-            var rl = labelRanks.Slice(row * m, m);
-            double squares = 0;
-            for (int j = 0; j < m; j++)
-            {
-                double difference = rf[j] - rl[j];
-                squares += difference * difference;
-            }
-
-            losses[row] = (float)(squares / m);
-        }
-    }
-
     /// <summary>
-    /// For rows of S: dL/dRF = 2 (RF - RL) c_i / <paramref name="divisor"/>, with c_i from <paramref name="upstream"/> (one
-    /// value a row, or a single value for all), then the blackbox gradient.
+    /// The objective by tensor operations, on any device: the reference the CPU kernel
+    /// (<see cref="FusedObjectiveFunction"/>) is tested against, and what runs everywhere else.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void BackwardRows(
-        ReadOnlySpan<float> similarity, ReadOnlySpan<float> featureRanks, ReadOnlySpan<float> labelRanks, ReadOnlySpan<float> upstream,
-        float divisor, double lambda, int m, Span<float> gradient)
+    public static Tensor Reference(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction)
     {
-        int rows = similarity.Length / m;
-        using var ranker = new RowRadixRanker.SingleRowRanker(m);
-        var rankGradient = ArrayPool<float>.Shared.Rent(m);
-        var perturbed = ArrayPool<float>.Shared.Rent(m);
-        try
+        using var scope = NewDisposeScope();
+        var featureRanks = BlackboxRank.BlackboxRankFunction.apply(similarity, lambda);
+        var rl = labelRanks.to(featureRanks.dtype);
+        long m = featureRanks.shape[0];
+        var loss = reduction switch
         {
-            var g = rankGradient.AsSpan(0, m);
-            for (int row = 0; row < rows; row++)
-            {
-                var rf = featureRanks.Slice(row * m, m);
-                var rl = labelRanks.Slice(row * m, m);
-                float scale = upstream[upstream.Length == 1 ? 0 : row] / divisor;
-                for (int j = 0; j < m; j++)
-                {
-                    g[j] = 2f * (rf[j] - rl[j]) * scale;
-                }
-
-                BlackboxRank.GradientRow(similarity.Slice(row * m, m), g, rf, lambda, perturbed.AsSpan(0, m), gradient.Slice(row * m, m), ranker);
-            }
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(rankGradient);
-            ArrayPool<float>.Shared.Return(perturbed);
-        }
+            Reduction.Sum => nn.functional.mse_loss(featureRanks, rl, Reduction.Sum).div(m),
+            Reduction.Mean => nn.functional.mse_loss(featureRanks, rl, Reduction.Mean),
+            _ => nn.functional.mse_loss(featureRanks, rl, Reduction.None).mean([1]),
+        };
+        return loss.MoveToOuterDisposeScope();
     }
 }

@@ -1,7 +1,6 @@
 namespace RankSim.Tests;
 
-[Collection(SerialCollection.Name)]
-public class RankSimLossLeakTests
+public abstract class RankSimLossLeakTests(bool referencePath) : BothPaths(referencePath)
 {
     [Fact]
     public void ThousandForwardBackwardCallsLeaveNoTensorAlive()
@@ -30,3 +29,11 @@ public class RankSimLossLeakTests
     /// <summary>Tensors created minus tensors disposed on this thread (a finalizer on another thread does not count).</summary>
     private static long LiveTensorsOnThisThread() => DisposeScopeManager.Statistics.TensorStatistics.ThreadTotalLiveCount;
 }
+
+/// <summary><see cref="RankSimLossLeakTests"/> with the CPU kernels.</summary>
+[Collection(SerialCollection.Name)]
+public sealed class RankSimLossLeakWithKernelsTests() : RankSimLossLeakTests(referencePath: false);
+
+/// <summary><see cref="RankSimLossLeakTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+[Collection(SerialCollection.Name)]
+public sealed class RankSimLossLeakOnReferencePathTests() : RankSimLossLeakTests(referencePath: true);

@@ -4,7 +4,7 @@ using Reduction = TorchSharp.torch.nn.Reduction;
 
 namespace RankSim.Tests;
 
-public class RankSimLossTests
+public abstract class RankSimLossTests(bool referencePath) : BothPaths(referencePath)
 {
     public static TheoryData<string> LossCases()
     {
@@ -290,3 +290,9 @@ public class RankSimLossTests
         values.Should().AllSatisfy(v => v.Should().Be(values[0]));
     }
 }
+
+/// <summary><see cref="RankSimLossTests"/> with the CPU kernels.</summary>
+public sealed class RankSimLossWithKernelsTests() : RankSimLossTests(referencePath: false);
+
+/// <summary><see cref="RankSimLossTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+public sealed class RankSimLossOnReferencePathTests() : RankSimLossTests(referencePath: true);

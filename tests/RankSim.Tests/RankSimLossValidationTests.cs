@@ -1,6 +1,6 @@
 namespace RankSim.Tests;
 
-public class RankSimLossValidationTests
+public abstract class RankSimLossValidationTests(bool referencePath) : BothPaths(referencePath)
 {
     private static readonly RankSimLoss Loss = new();
 
@@ -118,3 +118,9 @@ public class RankSimLossValidationTests
             .WithParameterName("features").WithMessage("*meta device*");
     }
 }
+
+/// <summary><see cref="RankSimLossValidationTests"/> with the CPU kernels.</summary>
+public sealed class RankSimLossValidationWithKernelsTests() : RankSimLossValidationTests(referencePath: false);
+
+/// <summary><see cref="RankSimLossValidationTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+public sealed class RankSimLossValidationOnReferencePathTests() : RankSimLossValidationTests(referencePath: true);

@@ -3,7 +3,7 @@ using Reduction = TorchSharp.torch.nn.Reduction;
 namespace RankSim.Tests;
 
 /// <summary>
-/// The fused CPU objective (<see cref="RankSimObjective"/>) and the CPU blackbox gradient against the tensor-operation
+/// The fused CPU objective (<see cref="FusedObjectiveFunction"/>) and the CPU blackbox function against the tensor-operation
 /// formulas that run on other devices.
 /// </summary>
 public class RankSimObjectiveTests
@@ -23,11 +23,11 @@ public class RankSimObjectiveTests
         var upstream = reduction == Reduction.None ? rand(m, generator: generator) : tensor(1.7f);
 
         var fusedInput = similarity.clone().requires_grad_();
-        var fused = RankSimObjective.Apply(fusedInput, labelRanks, lambda, reduction);
+        var fused = FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction);
         fused.backward([upstream]);
 
         var referenceInput = similarity.clone().requires_grad_();
-        var reference = RankSimLoss.Objective(referenceInput, labelRanks, lambda, reduction);
+        var reference = RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction);
         reference.backward([upstream]);
 
         fused.shape.Should().Equal(reference.shape);
@@ -36,16 +36,32 @@ public class RankSimObjectiveTests
         fusedInput.grad!.Doubles().Should().Contain(v => v != 0, "the upstream gradient moves some ranks");
     }
 
-    [Fact]
-    public void CpuBlackboxGradientEqualsTheTensorFormula()
+    /// <summary>The CPU blackbox function and the tensor one give the same ranks and, bit for bit, the same gradient.</summary>
+    [Theory]
+    [InlineData("float32", 50, 70, 2.0)]
+    [InlineData("float32", 3, 1200, 0.3)]
+    [InlineData("float64", 20, 90, 2.0)]
+    [InlineData("float16", 4, 30, 5.0)]
+    public void CpuBlackboxRankEqualsTheTensorFunction(string dtype, int rows, int n, double lambda)
     {
         using var scope = NewDisposeScope();
-        var scores = randn(50, 70, generator: new Generator(4));
-        var upstream = randn(50, 70, generator: new Generator(5)) * 0.05;
-        var ranks = BlackboxRank.RanksOf(scores);
-        var cpu = BlackboxRank.Gradient(scores, upstream, ranks, 2.0);
-        var formula = BlackboxRank.RanksOf(scores + (2.0 * upstream)).sub(ranks).div(2.0 + BlackboxRank.GradientEpsilon);
-        cpu.Floats().Should().Equal(formula.Floats());
-        cpu.Floats().Should().Contain(v => v != 0);
+        var type = dtype switch { "float64" => ScalarType.Float64, "float16" => ScalarType.Float16, _ => ScalarType.Float32 };
+        var scores = randn(rows, n, generator: new Generator(4)).to(type);
+        var upstream = (randn(rows, n, generator: new Generator(5)) * 0.05).to(type == ScalarType.Float64 ? type : ScalarType.Float32);
+        upstream[rows - 1, 0] = float.NaN;
+
+        var kernelInput = scores.clone().requires_grad_();
+        var kernel = BlackboxRankRowsFunction.apply(kernelInput, lambda);
+        kernel.backward([upstream]);
+        var referenceInput = scores.clone().requires_grad_();
+        var reference = BlackboxRank.BlackboxRankFunction.apply(referenceInput, lambda);
+        reference.backward([upstream]);
+
+        kernel.Doubles().Should().Equal(reference.Doubles());
+        kernelInput.grad!.dtype.Should().Be(type);
+        var kernelGradient = kernelInput.grad!.Doubles();
+        kernelGradient.Should().Equal(referenceInput.grad!.Doubles(), (a, b) => a.Equals(b), "NaN rows equal NaN rows, the rest bit for bit");
+        kernelGradient.Take(n).Should().Contain(v => v != 0);
+        kernelGradient.Skip((rows - 1) * n).Should().OnlyContain(v => double.IsNaN(v), "a NaN in the upstream gradient of a row makes that row NaN");
     }
 }

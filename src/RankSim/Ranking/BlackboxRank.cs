@@ -1,5 +1,5 @@
-using System.Runtime.CompilerServices;
-using System.Buffers;
+using RankSim.Autograd;
+using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,8 +10,10 @@ namespace RankSim;
 /// ("Differentiation of Blackbox Combinatorial Solvers", ICLR 2020), as RankSim uses it (Gong et al., ICML 2022, Eq. 3).
 /// </summary>
 /// <remarks>
-/// Forward: r = rk(s). Exactly equal scores get distinct ranks in index order (the earlier column ranks first), on every device.
-/// Backward, for the upstream gradient g: s' = s + lambda * g, r' = rk(s'), and dL/ds = -(r - r') / (lambda + 1e-8).
+/// Forward: r = rk(s). Exactly equal scores get distinct ranks in index order (the earlier column ranks first), on every
+/// device; every NaN ranks as one value above +infinity (before all numbers). Backward, for the upstream gradient g:
+/// s' = s + lambda * g, r' = rk(s'), and dL/ds = -(r - r') / (lambda + 1e-8); a row whose upstream gradient holds a
+/// NaN or an infinity gets NaN throughout (a non-finite gradient is passed on, not hidden by the ranking).
 /// </remarks>
 public static class BlackboxRank
 {
@@ -25,7 +27,8 @@ public static class BlackboxRank
     /// <param name="interpolationLambda">Interpolation strength lambda in (0, 1e30] of the backward pass (RankSim's default is 2).</param>
     /// <returns>
     /// Ranks in {1/N, ..., 1}, the shape of <paramref name="scores"/>; float64 for float64 scores, float32 otherwise
-    /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype.
+    /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype,
+    /// computed from the scores as they were at this call (modifying them in place afterwards does not change it).
     /// </returns>
     /// <exception cref="ArgumentException">A null, empty, non-floating, non-finite or wrongly shaped tensor, or lambda not a finite positive number.</exception>
     public static Tensor Apply(Tensor scores, double interpolationLambda)
@@ -45,29 +48,35 @@ public static class BlackboxRank
 
         InputValidation.RequireData(scores, nameof(scores));
         InputValidation.RequireFinite(scores, nameof(scores));
-        return ApplyUnchecked(scores, interpolationLambda);
+        return CpuKernels.BlackboxRank(scores, interpolationLambda);
     }
-
-    /// <summary><see cref="Apply"/> without validation, for callers that validated already.</summary>
-    internal static Tensor ApplyUnchecked(Tensor scores, double interpolationLambda) =>
-        BlackboxRankFunction.apply(scores, interpolationLambda);
 
     /// <summary>The dtype ranks are computed in: float64 stays, everything else becomes float32.</summary>
     internal static ScalarType WorkingDtype(ScalarType dtype) => dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
 
-    /// <summary>Ranks of a 1-D or 2-D tensor along its last dimension, in the working dtype.</summary>
-    internal static Tensor RanksOf(Tensor scores)
+    /// <summary>
+    /// dL/ds = -(rk(s) - rk(s + lambda * g)) / (lambda + 1e-8) for scores s [R, N], upstream gradient g and the forward
+    /// ranks rk(s), all of the ranks' dtype, by tensor operations; rows of g that are not all finite give NaN rows.
+    /// </summary>
+    internal static Tensor Gradient(Tensor scores, Tensor upstream, Tensor ranks, double lambda)
     {
+        // lambda * g rounded, then + s rounded: the kernel's two float operations (MaxLambda keeps lambda a float32).
         using var scope = NewDisposeScope();
-        var rows = scores.dim() == 1 ? scores.unsqueeze(0) : scores;
-        var ranks = Ranks.Descending(rows.to(WorkingDtype(scores.dtype)), RankTies.IndexOrder);
-        return ranks.reshape(scores.shape).MoveToOuterDisposeScope();
+        var perturbed = upstream.mul(lambda).add_(scores);
+        var gradient = Ranks.Descending(perturbed, RankTies.IndexOrder).sub_(ranks).div_(lambda + GradientEpsilon);
+        var nonFiniteRows = upstream.isfinite().all(-1, keepdim: true).logical_not_();
+        return gradient.masked_fill_(nonFiniteRows, double.NaN).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The custom autograd function behind <see cref="Apply"/>. Inputs are validated before apply.</summary>
+    /// <summary>
+    /// The custom autograd function of the formula above, by tensor operations (any device). Forward saves private copies
+    /// of the scores and ranks, never the caller's tensors. <c>Cpu.BlackboxRankRowsFunction</c> computes the same on the CPU.
+    /// </summary>
     internal sealed class BlackboxRankFunction : autograd.SingleTensorFunction<BlackboxRankFunction>
     {
         private const string LambdaKey = "lambda";
+        private const string DtypeKey = "dtype";
+        private const string ShapeKey = "shape";
 
         public override string Name => nameof(BlackboxRankFunction);
 
@@ -75,94 +84,34 @@ public static class BlackboxRank
         {
             var scores = (Tensor)vars[0];
             double lambda = (double)vars[1];
-            var ranks = RanksOf(scores);
-            ctx.save_for_backward([scores, ranks]);
-            ctx.save_data(LambdaKey, lambda);
-            return ranks;
-        }
-
-        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output)
-        {
             using var scope = NewDisposeScope();
-            var saved = ctx.get_saved_variables();
-            var scores = saved[0];
-            var ranks = saved[1];
-            double lambda = (double)ctx.get_data(LambdaKey);
-
-            var gradient = Gradient(scores.to(ranks.dtype), grad_output.to(ranks.dtype), ranks, lambda).to(scores.dtype);
-            return [gradient.MoveToOuterDisposeScope(), null!];
-        }
-    }
-
-    /// <summary>
-    /// dL/ds = -(rk(s) - rk(s + lambda * g)) / (lambda + 1e-8) for scores s, upstream gradient g and the forward ranks
-    /// rk(s), all of the ranks' dtype and shape. CPU float32 rows go through <see cref="GradientRow"/>; elsewhere tensor
-    /// operations compute the same formula.
-    /// </summary>
-    internal static Tensor Gradient(Tensor scores, Tensor upstream, Tensor ranks, double lambda)
-    {
-        if (ranks.device_type == DeviceType.CPU && ranks.dtype == ScalarType.Float32)
-        {
-            return GradientOnCpu(scores, upstream, ranks, lambda);
+            var rows = scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype), copy: true);
+            var ranks = Ranks.Descending(rows, RankTies.IndexOrder);
+            ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.clone().MoveToOuterDisposeScope()]);
+            ctx.save_data(LambdaKey, lambda);
+            ctx.save_data(DtypeKey, scores.dtype);
+            ctx.save_data(ShapeKey, scores.shape);
+            return ranks.reshape(scores.shape).MoveToOuterDisposeScope();
         }
 
-        // add(alpha) must convert lambda to the ranks' dtype exactly; MaxLambda keeps that possible for float32.
-        using var scope = NewDisposeScope();
-        var perturbed = scores.add(upstream, alpha: lambda);
-        return RanksOf(perturbed).sub_(ranks).div_(lambda + GradientEpsilon).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The blackbox gradient of one float32 row on the CPU, in one pass over the row: s' = s + lambda * g into
-    /// <paramref name="perturbed"/>, its ranks into <paramref name="gradient"/>, then (r' - r) / (lambda + 1e-8) in place.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void GradientRow(
-        ReadOnlySpan<float> scores, ReadOnlySpan<float> upstream, ReadOnlySpan<float> ranks, double lambda,
-        Span<float> perturbed, Span<float> gradient, RowRadixRanker.SingleRowRanker ranker)
-    {
-        float strength = (float)lambda;
-        float denominator = (float)(lambda + GradientEpsilon);
-        for (int j = 0; j < scores.Length; j++)
-        {
-            perturbed[j] = scores[j] + (strength * upstream[j]);
-        }
-
-        ranker.Rank(perturbed, gradient, descending: true, RankTies.IndexOrder);
-        for (int j = 0; j < gradient.Length; j++)
-        {
-            gradient[j] = (gradient[j] - ranks[j]) / denominator;
-        }
-    }
-
-    private static Tensor GradientOnCpu(Tensor scores, Tensor upstream, Tensor ranks, double lambda)
-    {
-        using var scope = NewDisposeScope();
-        int n = (int)ranks.shape[^1];
-        var s = RowBlocks.Contiguous(scores.reshape(-1, n));
-        var g = RowBlocks.Contiguous(upstream.reshape(-1, n));
-        var r = RowBlocks.Contiguous(ranks.reshape(-1, n));
-        var output = empty_like(r);
-        RowBlocks.Run(r.shape[0], n, (long)n * sizeof(float), (start, count) =>
-        {
-            using var ranker = new RowRadixRanker.SingleRowRanker(n);
-            var perturbed = ArrayPool<float>.Shared.Rent(n);
-            try
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
+            BackwardGuard.Run(Name, 2, () =>
             {
-                var sRows = RowBlocks.Rows<float>(s, start, count);
-                var gRows = RowBlocks.Rows<float>(g, start, count);
-                var rRows = RowBlocks.Rows<float>(r, start, count);
-                var outRows = RowBlocks.Rows<float>(output, start, count);
-                for (int offset = 0; offset < sRows.Length; offset += n)
+                using var scope = NewDisposeScope();
+                var saved = ctx.get_saved_variables();
+                var scores = saved[0];
+                var ranks = saved[1];
+                var upstream = BackwardGuard.Dense(grad_output, ranks.dtype);
+                if (upstream is null)
                 {
-                    GradientRow(sRows.Slice(offset, n), gRows.Slice(offset, n), rRows.Slice(offset, n), lambda, perturbed.AsSpan(0, n), outRows.Slice(offset, n), ranker);
+                    return [null!, null!];
                 }
-            }
-            finally
-            {
-                ArrayPool<float>.Shared.Return(perturbed);
-            }
-        });
-        return output.reshape(ranks.shape).MoveToOuterDisposeScope();
+
+                double lambda = (double)ctx.get_data(LambdaKey);
+                var dtype = (ScalarType)ctx.get_data(DtypeKey);
+                var shape = (long[])ctx.get_data(ShapeKey);
+                var gradient = Gradient(scores, upstream.reshape(ranks.shape), ranks, lambda);
+                return [gradient.reshape(shape).to(dtype).MoveToOuterDisposeScope(), null!];
+            });
     }
 }

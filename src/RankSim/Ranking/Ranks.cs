@@ -9,22 +9,20 @@ namespace RankSim;
 /// (rank + 1) / N, so every value lies in {1/N, ..., 1}. Example: [0.1, 0.9, 0.5, 0.3] -> [1.0, 0.25, 0.5, 0.75].
 /// <see cref="Ascending"/> ranks from the smallest instead, which ranks -v exactly as <see cref="Descending"/> ranks v
 /// (ties included) without negating. Equal values are ranked in index order (or share their mean rank, see
-/// <see cref="RankTies"/>) on every device. CPU float32/float64 matrices go through <see cref="RowRadixRanker"/>; other
-/// devices use one stable sort per matrix and one scatter of positions (no argsort of an argsort), which gives the same ranks.
+/// <see cref="RankTies"/>) on every device. Every NaN, whatever its sign or payload, ranks as one value above +infinity
+/// (libtorch's sort order). This is the device-agnostic formula: one stable sort per matrix and one scatter of positions
+/// (no argsort of an argsort). On the CPU, <c>Cpu.RowRanker</c> gives the same ranks.
 /// </summary>
 internal static class Ranks
 {
     /// <summary>Normalised descending ranks of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
-    public static Tensor Descending(Tensor values, RankTies ties) => Compute(values, ties, descending: true);
+    public static Tensor Descending(Tensor values, RankTies ties) => BySort(values, ties, descending: true);
 
     /// <summary>Normalised ascending ranks (0 = smallest) of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
-    public static Tensor Ascending(Tensor values, RankTies ties) => Compute(values, ties, descending: false);
+    public static Tensor Ascending(Tensor values, RankTies ties) => BySort(values, ties, descending: false);
 
-    private static Tensor Compute(Tensor values, RankTies ties, bool descending) =>
-        RowRadixRanker.Supports(values) ? RowRadixRanker.Rank(values, descending, ties) : BySort(values, ties, descending);
-
-    /// <summary>The device-generic path: one stable sort of each row and a scatter of the positions.</summary>
-    internal static Tensor BySort(Tensor values, RankTies ties, bool descending)
+    /// <summary>One stable sort of each row and a scatter of the positions.</summary>
+    private static Tensor BySort(Tensor values, RankTies ties, bool descending)
     {
         using var scope = NewDisposeScope();
         long n = values.shape[^1];
@@ -44,7 +42,11 @@ internal static class Ranks
     private static Tensor AveragePositions(Tensor sorted, long n)
     {
         var index = arange(n, dtype: ScalarType.Int64, device: sorted.device).expand_as(sorted);
-        var changes = sorted[TensorIndex.Ellipsis, TensorIndex.Slice(1)].ne(sorted[TensorIndex.Ellipsis, TensorIndex.Slice(null, -1)]);
+        var next = sorted[TensorIndex.Ellipsis, TensorIndex.Slice(1)];
+        var previous = sorted[TensorIndex.Ellipsis, TensorIndex.Slice(null, -1)];
+
+        // NaN != NaN, but all NaNs sort together as one value: a run continues from a NaN to a NaN.
+        var changes = next.ne(previous).logical_and_(next.isnan().logical_and_(previous.isnan()).logical_not_());
         var firstColumn = ones_like(sorted[TensorIndex.Ellipsis, TensorIndex.Slice(null, 1)], dtype: ScalarType.Bool);
         var startsRun = cat([firstColumn, changes], dim: -1);
         var endsRun = cat([changes, firstColumn], dim: -1);

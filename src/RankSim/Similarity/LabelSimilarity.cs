@@ -25,9 +25,12 @@ internal static class LabelSimilarity
 
     /// <summary>
     /// Ascending ranks [M, M] of the label distances along each row (the ranks of L), for labels [M, K] in a floating
-    /// dtype. Scalar labels on the CPU are ranked by <see cref="ScalarLabelRanker"/> without an [M, M] sort; other
-    /// labels rank the matrix of <see cref="Distances"/>. Both give the same ranks.
+    /// dtype: the matrix of <see cref="Distances"/>, ranked. (On the CPU, <c>Cpu.ScalarLabelRanker</c> gives the same
+    /// ranks for scalar labels without forming the matrix.)
     /// </summary>
-    public static Tensor Ranks(Tensor labels, RankTies ties) =>
-        ScalarLabelRanker.Supports(labels) ? ScalarLabelRanker.Rank(labels, ties) : RankSim.Ranks.Ascending(Distances(labels), ties);
+    public static Tensor Ranks(Tensor labels, RankTies ties)
+    {
+        using var scope = NewDisposeScope();
+        return RankSim.Ranks.Ascending(Distances(labels), ties).MoveToOuterDisposeScope();
+    }
 }

@@ -3,7 +3,7 @@ using RankSim.Tests.Fixtures;
 
 namespace RankSim.Tests.Ranking;
 
-public class BlackboxRankTests
+public abstract class BlackboxRankTests(bool referencePath) : BothPaths(referencePath)
 {
     public static TheoryData<string> RankerCases()
     {
@@ -110,3 +110,9 @@ public class BlackboxRankTests
             .WithMessage("*NaN or infinite*");
     }
 }
+
+/// <summary><see cref="BlackboxRankTests"/> with the CPU kernels.</summary>
+public sealed class BlackboxRankWithKernelsTests() : BlackboxRankTests(referencePath: false);
+
+/// <summary><see cref="BlackboxRankTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+public sealed class BlackboxRankOnReferencePathTests() : BlackboxRankTests(referencePath: true);

@@ -1,7 +1,7 @@
 namespace RankSim.Tests.Ranking;
 
 /// <summary>
-/// The CPU kernels (<see cref="RowRadixRanker"/>, <see cref="ScalarLabelRanker"/>) against the device-generic path
+/// The CPU kernels (<see cref="RowRanker"/>, <see cref="ScalarLabelRanker"/>) against the device-generic path
 /// (libtorch's stable sort and a scatter of positions, which is what runs on CUDA), bit for bit.
 /// </summary>
 public class CpuKernelTests
@@ -36,8 +36,8 @@ public class CpuKernelTests
             {
                 foreach (var ties in new[] { RankTies.IndexOrder, RankTies.Average })
                 {
-                    using var kernel = RowRadixRanker.Rank(values, descending, ties);
-                    using var reference = Ranks.BySort(values, ties, descending);
+                    using var kernel = RowRanker.Rank(values, descending, ties);
+                    using var reference = descending ? Ranks.Descending(values, ties) : Ranks.Ascending(values, ties);
                     kernel.dtype.Should().Be(type);
                     kernel.Doubles().Should().Equal(reference.Doubles(), $"{dtype} [{rows}, {n}] descending={descending} ties={ties}");
                 }
@@ -49,7 +49,7 @@ public class CpuKernelTests
     public void NegativeAndPositiveZeroAreOneValue()
     {
         using var values = tensor(new[] { 0.0f, -0.0f, 1.0f, -0.0f, 0.0f }).unsqueeze(0);
-        using var ranks = RowRadixRanker.Rank(values, descending: true, RankTies.IndexOrder);
+        using var ranks = RowRanker.Rank(values, descending: true, RankTies.IndexOrder);
         ranks.Floats().Should().Equal(0.4f, 0.6f, 0.2f, 0.8f, 1.0f);
     }
 
@@ -58,18 +58,65 @@ public class CpuKernelTests
     {
         using var values = randn(40, 60, generator: new Generator(3));
         using var transposed = values.t();
-        using var ranks = RowRadixRanker.Rank(transposed, descending: true, RankTies.IndexOrder);
-        using var reference = Ranks.BySort(transposed.contiguous(), RankTies.IndexOrder, descending: true);
+        using var ranks = RowRanker.Rank(transposed, descending: true, RankTies.IndexOrder);
+        using var reference = Ranks.Descending(transposed.contiguous(), RankTies.IndexOrder);
         ranks.Floats().Should().Equal(reference.Floats());
     }
 
-    [Fact]
-    public void NonFiniteValuesStillGiveOnePermutationPerRow()
+    /// <summary>
+    /// Rows with NaN (of every sign and payload) and infinities, reachable with the finite check switched off: the kernel
+    /// orders them as libtorch's sort does (every NaN one value above +infinity), in both dtypes, both directions and both
+    /// tie policies, for short rows (counting, insertion) and long ones (radix).
+    /// </summary>
+    [Theory]
+    [InlineData(6)]
+    [InlineData(57)]
+    [InlineData(300)]
+    public void NonFiniteValuesAreOrderedAsLibtorchsSortOrdersThem(int n)
     {
-        // Only reachable with the finite check switched off: the order is unspecified, but nothing may crash.
-        using var values = tensor(new[] { float.NaN, 1f, float.PositiveInfinity, float.NegativeInfinity, -float.NaN, 2f }).unsqueeze(0);
-        using var ranks = RowRadixRanker.Rank(values, descending: true, RankTies.IndexOrder);
-        ranks.Floats().Order().Should().Equal(Enumerable.Range(1, 6).Select(k => k / 6f));
+        float[] specials =
+        [
+            float.NaN, -float.NaN, BitConverter.UInt32BitsToSingle(0x7F80_0001u), BitConverter.UInt32BitsToSingle(0xFFFF_FFFFu),
+            float.PositiveInfinity, float.NegativeInfinity, 0f, -0f, 1f, -1f, float.MaxValue, float.MinValue,
+        ];
+        var random = new Random(n);
+        var rows = new float[4 * n];
+        for (int i = 0; i < rows.Length; i++)
+        {
+            rows[i] = random.Next(3) == 0 ? (float)random.NextDouble() : specials[random.Next(specials.Length)];
+        }
+
+        rows[0] = -float.NaN;
+        rows[1] = float.NaN;
+        foreach (var type in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            using var values = tensor(rows).reshape(4, n).to(type);
+            if (type == ScalarType.Float64)
+            {
+                // float32 -> float64 keeps NaN signs; add a float64 NaN with a payload of its own.
+                values[2, 0] = BitConverter.UInt64BitsToDouble(0xFFF0_0000_0000_0001ul);
+            }
+
+            foreach (bool descending in new[] { true, false })
+            {
+                foreach (var ties in new[] { RankTies.IndexOrder, RankTies.Average })
+                {
+                    using var kernel = RowRanker.Rank(values, descending, ties);
+                    using var reference = descending ? Ranks.Descending(values, ties) : Ranks.Ascending(values, ties);
+                    kernel.Doubles().Should().Equal(reference.Doubles(), $"{type} N={n} descending={descending} ties={ties}");
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void EveryNaNRanksFirstInDescendingOrderAsInLibtorch()
+    {
+        using var values = tensor(new[] { 1f, -float.NaN, float.PositiveInfinity, float.NaN, 2f }).unsqueeze(0);
+        using var sorted = values.sort(dim: -1, descending: true, stable: true).Indices;
+        sorted.data<long>().ToArray().Should().Equal([1L, 3, 2, 4, 0], "libtorch's own order, which the kernel must match");
+        using var ranks = RowRanker.Rank(values, descending: true, RankTies.IndexOrder);
+        ranks.Floats().Should().Equal(1.0f, 0.2f, 0.6f, 0.4f, 0.8f);
     }
 
     public static TheoryData<int, string> LabelCases() => new()
@@ -97,29 +144,42 @@ public class CpuKernelTests
         {
             foreach (var ties in new[] { RankTies.IndexOrder, RankTies.Average })
             {
-                ScalarLabelRanker.Supports(labels).Should().BeTrue();
-                using var kernel = ScalarLabelRanker.Rank(labels, ties);
-                using var reference = Ranks.BySort(LabelSimilarity.Distances(labels), ties, descending: false);
-                kernel.dtype.Should().Be(type);
+                using var kernel = ScalarLabelRanker.TryRank(labels, ties);
+                using var reference = LabelSimilarity.Ranks(labels, ties);
+                kernel.Should().NotBeNull();
+                kernel!.dtype.Should().Be(type);
                 kernel.Doubles().Should().Equal(reference.Doubles(), $"{dtype} M={m} ties={ties}");
             }
         }
     }
 
     [Fact]
-    public void NonFiniteOrMultiDimensionalLabelsTakeTheGenericPath()
+    public void NonFiniteOrMultiDimensionalLabelsAreRankedAsTheDistanceMatrixRanks()
     {
-        ScalarLabelRanker.Supports(tensor(new[] { 1.0, double.NaN, 3.0 }).unsqueeze(1)).Should().BeFalse();
-        ScalarLabelRanker.Supports(randn(4, 2)).Should().BeFalse();
-        ScalarLabelRanker.Supports(randn(4, 1).to(ScalarType.Float16)).Should().BeFalse();
+        Tensor[] inputs =
+        [
+            tensor(new[] { 1.0, double.NaN, 3.0, -double.NaN, double.PositiveInfinity }).unsqueeze(1),
+            randn(6, 2, generator: new Generator(1)),
+            randn(5, 1, generator: new Generator(2)),
+        ];
+        foreach (var labels in inputs)
+        {
+            foreach (var ties in new[] { RankTies.IndexOrder, RankTies.Average })
+            {
+                using var dispatched = CpuKernels.LabelRanks(labels, ties);
+                using var reference = LabelSimilarity.Ranks(labels, ties);
+                dispatched.Doubles().Should().Equal(reference.Doubles());
+            }
+        }
     }
 
     [Fact]
-    public void LabelDistancesThatOverflowAreRankedLikeTheDistanceMatrix()
+    public void LabelDistancesThatOverflowAreDeclinedByTheKernelAndRankedLikeTheDistanceMatrix()
     {
         using var labels = tensor(new[] { 3e38f, -3e38f, 0f, 3e38f, 1f, -3e38f }).unsqueeze(1);
-        using var kernel = LabelSimilarity.Ranks(labels, RankTies.IndexOrder);
-        using var reference = Ranks.BySort(LabelSimilarity.Distances(labels), RankTies.IndexOrder, descending: false);
-        kernel.Floats().Should().Equal(reference.Floats());
+        ScalarLabelRanker.TryRank(labels, RankTies.IndexOrder).Should().BeNull();
+        using var dispatched = CpuKernels.LabelRanks(labels, RankTies.IndexOrder);
+        using var reference = LabelSimilarity.Ranks(labels, RankTies.IndexOrder);
+        dispatched.Floats().Should().Equal(reference.Floats());
     }
 }

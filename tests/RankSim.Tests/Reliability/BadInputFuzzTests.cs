@@ -6,7 +6,7 @@ namespace RankSim.Tests.Reliability;
 /// Random malformed inputs for the public API. Every call must either work or throw an ArgumentException with a message;
 /// the test process must survive all of them (an exception inside an autograd backward pass would abort it).
 /// </summary>
-public class BadInputFuzzTests
+public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referencePath)
 {
     private const int Calls = 1500;
 
@@ -163,3 +163,9 @@ public class BadInputFuzzTests
         failures.Should().BeEmpty();
     }
 }
+
+/// <summary><see cref="BadInputFuzzTests"/> with the CPU kernels.</summary>
+public sealed class BadInputFuzzWithKernelsTests() : BadInputFuzzTests(referencePath: false);
+
+/// <summary><see cref="BadInputFuzzTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+public sealed class BadInputFuzzOnReferencePathTests() : BadInputFuzzTests(referencePath: true);

@@ -3,7 +3,7 @@ using TorchSharp.Modules;
 namespace RankSim.Tests.Reliability;
 
 /// <summary>Bitwise reproducibility on the CPU, thread independence, and checkpoint round trips.</summary>
-public class DeterminismAndConcurrencyTests
+public abstract class DeterminismAndConcurrencyTests(bool referencePath) : BothPaths(referencePath)
 {
     /// <summary>Encoder -> FDS -> regressor: a model whose state includes FDS statistics.</summary>
     private sealed class FdsRegressor : nn.Module<Tensor, Tensor, (Tensor Pred, Tensor Features)>
@@ -154,3 +154,9 @@ public class DeterminismAndConcurrencyTests
         }
     }
 }
+
+/// <summary><see cref="DeterminismAndConcurrencyTests"/> with the CPU kernels.</summary>
+public sealed class DeterminismAndConcurrencyWithKernelsTests() : DeterminismAndConcurrencyTests(referencePath: false);
+
+/// <summary><see cref="DeterminismAndConcurrencyTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+public sealed class DeterminismAndConcurrencyOnReferencePathTests() : DeterminismAndConcurrencyTests(referencePath: true);

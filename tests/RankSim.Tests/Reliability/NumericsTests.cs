@@ -1,7 +1,7 @@
 namespace RankSim.Tests.Reliability;
 
 /// <summary>Extreme but valid inputs: finite, deterministic results and no exception.</summary>
-public class NumericsTests
+public abstract class NumericsTests(bool referencePath) : BothPaths(referencePath)
 {
     private static (double Loss, double[] Gradient) Run(Tensor features, Tensor labels)
     {
@@ -71,3 +71,9 @@ public class NumericsTests
         Run(features[TensorIndex.Slice(0, 1)], ones(1)).Loss.Should().Be(0);
     }
 }
+
+/// <summary><see cref="NumericsTests"/> with the CPU kernels.</summary>
+public sealed class NumericsWithKernelsTests() : NumericsTests(referencePath: false);
+
+/// <summary><see cref="NumericsTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+public sealed class NumericsOnReferencePathTests() : NumericsTests(referencePath: true);

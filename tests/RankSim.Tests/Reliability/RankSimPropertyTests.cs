@@ -3,7 +3,7 @@ using Reduction = TorchSharp.torch.nn.Reduction;
 namespace RankSim.Tests.Reliability;
 
 /// <summary>Properties of RankSim over a few hundred seeded random cases each (batch 1..300, dim 1..64, lambda 0.1..20).</summary>
-public class RankSimPropertyTests
+public abstract class RankSimPropertyTests(bool referencePath) : BothPaths(referencePath)
 {
     private const int Cases = 300;
 
@@ -137,3 +137,9 @@ public class RankSimPropertyTests
         }
     }
 }
+
+/// <summary><see cref="RankSimPropertyTests"/> with the CPU kernels.</summary>
+public sealed class RankSimPropertyWithKernelsTests() : RankSimPropertyTests(referencePath: false);
+
+/// <summary><see cref="RankSimPropertyTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+public sealed class RankSimPropertyOnReferencePathTests() : RankSimPropertyTests(referencePath: true);

@@ -4,28 +4,23 @@ using System.Numerics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace RankSim;
+namespace RankSim.Cpu;
 
 /// <summary>
 /// Ranks of the label distances |y_i - y_j| along every row, for scalar labels on the CPU, without forming or sorting
 /// the [M, M] distance matrix. The labels are sorted once; for anchor i the distances to the labels left of it in that
 /// order grow as one walks left, and to the labels right of it as one walks right (floating-point subtraction is
 /// monotonic), so merging the two walks lists row i in distance order in O(M). Runs of exactly equal distances are then
-/// put in index order (or given their mean rank). The result equals
-/// <c>Ranks.Ascending(LabelSimilarity.Distances(labels), ties)</c> exactly.
+/// put in index order (or given their mean rank). The result equals <see cref="LabelSimilarity.Ranks"/> exactly.
 /// </summary>
 internal static class ScalarLabelRanker
 {
     /// <summary>
-    /// Whether <paramref name="labels"/> is a CPU float32 or float64 column [M, 1] of finite values, which this kernel
-    /// ranks (non-finite labels, possible when the finite check is switched off, take the generic path).
+    /// Normalised ascending ranks [M, M] of |y_i - y_j| along each row i, in the labels' dtype, for a CPU float32 or
+    /// float64 column [M, 1] of finite labels; null (declined) when the largest distance overflows, where the walks'
+    /// infinite sentinels would tie with real distances.
     /// </summary>
-    public static bool Supports(Tensor labels) =>
-        labels.device_type == DeviceType.CPU && labels.dim() == 2 && labels.shape[1] == 1
-        && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && FiniteScan.AllFinite(labels) is true;
-
-    /// <summary>Normalised ascending ranks [M, M] of |y_i - y_j| along each row i, in the labels' dtype.</summary>
-    public static Tensor Rank(Tensor labels, RankTies ties)
+    public static Tensor? TryRank(Tensor labels, RankTies ties)
     {
         using var scope = NewDisposeScope();
         long m = labels.shape[0];
@@ -35,8 +30,7 @@ internal static class ScalarLabelRanker
             : FiniteRange(RowBlocks.Rows<float>(sortedValues, 0, m));
         if (!finiteRange)
         {
-            // Distances that overflow to infinity would tie with the walks' sentinels: rank the distance matrix instead.
-            return RankSim.Ranks.Ascending(LabelSimilarity.Distances(labels), ties).MoveToOuterDisposeScope();
+            return null;
         }
 
         var output = empty(m, m, dtype: labels.dtype, device: labels.device);

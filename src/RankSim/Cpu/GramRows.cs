@@ -5,14 +5,15 @@ using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace RankSim;
+namespace RankSim.Cpu;
 
 /// <summary>
-/// The row-wise parts of <see cref="GramFunction"/> for float32 features on the CPU, in managed code: gathering and
+/// The row-wise parts of <see cref="GramRowsFunction"/> for float32 features on the CPU, in managed code: gathering and
 /// normalising the kept rows (forward) and the normalisation's Jacobian, written straight into the full [B, D] gradient
-/// with zero rows for the samples that were not kept (backward). The same formulas as the tensor path of
-/// <see cref="GramFunction"/>, with the squared norms and the dot products n . dn summed in float64; one pass over the
-/// rows replaces about a dozen libtorch operations, which dominate the cost for the small M of age-like labels.
+/// with zero rows for the samples that were not kept (backward). The same formulas as <see cref="GramFunction"/>, with
+/// the squared norms and the dot products n . dn summed in float64; one pass over the rows replaces about a dozen
+/// libtorch operations, which dominate the cost for the small M of age-like labels. Callers keep every whole-tensor
+/// span within <see cref="CpuKernels.MaxSpanBytes"/> (<see cref="CpuKernels.Similarity"/> decides).
 /// </summary>
 internal static class GramRows
 {
@@ -21,11 +22,6 @@ internal static class GramRows
 
     /// <summary>Side of the square tiles of <see cref="SymmetricSum"/>: two 32 x 32 float tiles fit in any L1 cache.</summary>
     private const int TransposeTile = 32;
-
-    /// <summary>Whether <paramref name="features"/> [B, D] is a float32 CPU matrix of at most 2 GiB, which these kernels read in place.</summary>
-    public static bool Supports(Tensor features) =>
-        features.device_type == DeviceType.CPU && features.dtype == ScalarType.Float32 && features.dim() == 2
-        && features.numel() * sizeof(float) <= int.MaxValue;
 
     /// <summary>
     /// The kept rows of <paramref name="features"/> [B, D] (all rows when <paramref name="rows"/> is null), normalised

@@ -2,7 +2,7 @@ using System.Runtime.ExceptionServices;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
-namespace RankSim;
+namespace RankSim.Cpu;
 
 /// <summary>
 /// Shares the rows of a CPU kernel over TorchSharp's intra-op thread count (<c>torch.get_num_threads()</c>), in
@@ -24,8 +24,8 @@ internal static class RowBlocks
     /// </summary>
     private const long ParallelThreshold = 1L << 18;
 
-    /// <summary>Largest number of bytes of one block (a span is int-indexed).</summary>
-    private const long MaxBlockBytes = 1L << 30;
+    /// <summary>Largest number of bytes of one block (a span is int-indexed); a row must fit one block.</summary>
+    internal const long MaxBlockBytes = 1L << 30;
 
     /// <summary>Runs <paramref name="body"/>(start, count) over blocks covering rows [0, rows) of rows of <paramref name="rowBytes"/> bytes.</summary>
     public static void Run(long rows, long rowElements, long rowBytes, Action<long, long> body) =>

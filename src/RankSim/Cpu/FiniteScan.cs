@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace RankSim;
+namespace RankSim.Cpu;
 
 /// <summary>
 /// NaN / infinity detection for contiguous CPU float32 and float64 tensors by reading their bits in place: a value is

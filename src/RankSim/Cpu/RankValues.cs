@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Numerics;
 
-namespace RankSim;
+namespace RankSim.Cpu;
 
 /// <summary>
 /// The normalised rank values of the CPU kernels, computed in the ranks' dtype exactly as the libtorch path computes them:

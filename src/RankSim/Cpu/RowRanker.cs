@@ -6,17 +6,17 @@ using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace RankSim;
+namespace RankSim.Cpu;
 
 /// <summary>
-/// The CPU kernel behind <see cref="Ranks"/> for float32 and float64 matrices: every row is ranked by a stable
-/// least-significant-digit radix sort of its values' order-preserving bit patterns (one byte a pass; a pass whose byte is
-/// the same for the whole row is skipped), or, for short float32 rows, by counting with vector compares how many values
-/// precede each one; rows are shared out by <see cref="RowBlocks"/>. It gives exactly what
-/// libtorch's stable sort followed by a scatter of positions gives (ties in index order, -0 equal to +0), in a fraction
-/// of the time.
+/// The CPU kernel for <see cref="Ranks"/> on float32 and float64 matrices. Each row is ranked by whichever of three
+/// methods is fastest for its length: counting with vector compares how many values precede each one (short float32
+/// rows), insertion sort (short float64 rows), or a stable least-significant-digit radix sort of the values'
+/// order-preserving bit patterns (one byte a pass; a pass whose byte is the same for the whole row is skipped). Rows are
+/// shared out by <see cref="RowBlocks"/>. It gives exactly what libtorch's stable sort followed by a scatter of positions
+/// gives: ties in index order, -0 equal to +0, and every NaN (any sign or payload) one value above +infinity.
 /// </summary>
-internal static class RowRadixRanker
+internal static class RowRanker
 {
     /// <summary>float64 rows of at most this many values are sorted by insertion, which beats eight histogram passes there.</summary>
     private const int InsertionSortLimit = 48;
@@ -28,10 +28,6 @@ internal static class RowRadixRanker
     private const int CountingLimit = 96;
 
     private const int Buckets = 256;
-
-    /// <summary>Whether <paramref name="values"/> is a CPU float32 or float64 matrix [R, N] this kernel ranks.</summary>
-    public static bool Supports(Tensor values) =>
-        values.device_type == DeviceType.CPU && values.dim() == 2 && values.dtype is ScalarType.Float32 or ScalarType.Float64;
 
     /// <summary>Normalised ranks (position + 1) / N of each row of <paramref name="values"/> [R, N], in its dtype.</summary>
     public static Tensor Rank(Tensor values, bool descending, RankTies ties)
@@ -407,13 +403,13 @@ internal static class RowRadixRanker
     }
 
     /// <summary>
-    /// An unsigned key that orders like the value (ascending, or descending when asked), with -0 and +0 equal.
-    /// NaN gets a key beyond the infinities; callers reject NaN unless the user switched the finite check off.
+    /// An unsigned key that orders like the value (ascending, or descending when asked), with -0 and +0 equal and every
+    /// NaN mapped to one key above +infinity (libtorch's sort treats any NaN as the largest value).
     /// </summary>
     private static uint OrderedKey(float value, bool descending)
     {
         uint bits = BitConverter.SingleToUInt32Bits(value);
-        bits = bits == 0x8000_0000u ? 0u : bits;
+        bits = bits == 0x8000_0000u ? 0u : float.IsNaN(value) ? 0x7FC0_0000u : bits;
         uint flip = (uint)((int)bits >> 31) | 0x8000_0000u;
         return bits ^ flip ^ (descending ? uint.MaxValue : 0u);
     }
@@ -422,7 +418,7 @@ internal static class RowRadixRanker
     private static ulong OrderedKey(double value, bool descending)
     {
         ulong bits = BitConverter.DoubleToUInt64Bits(value);
-        bits = bits == 0x8000_0000_0000_0000ul ? 0ul : bits;
+        bits = bits == 0x8000_0000_0000_0000ul ? 0ul : double.IsNaN(value) ? 0x7FF8_0000_0000_0000ul : bits;
         ulong flip = (ulong)((long)bits >> 63) | 0x8000_0000_0000_0000ul;
         return bits ^ flip ^ (descending ? ulong.MaxValue : 0ul);
     }

@@ -1,3 +1,4 @@
+using RankSim.Autograd;
 using RankSim.Cpu;
 using static TorchSharp.torch;
 using Reduction = TorchSharp.torch.nn.Reduction;
@@ -27,6 +28,8 @@ internal static class RankSimObjective
             Reduction.Mean => nn.functional.mse_loss(featureRanks, rl, Reduction.Mean),
             _ => nn.functional.mse_loss(featureRanks, rl, Reduction.None).mean([1]),
         };
-        return loss.MoveToOuterDisposeScope();
+
+        // libtorch's mean and sum backward cannot take a sparse upstream gradient; the fused CPU function can.
+        return DenseGradientFunction.apply(loss).MoveToOuterDisposeScope();
     }
 }

@@ -91,7 +91,9 @@ public static class BlackboxRank
             ctx.save_data(LambdaKey, lambda);
             ctx.save_data(DtypeKey, scores.dtype);
             ctx.save_data(ShapeKey, scores.shape);
-            return ranks.reshape(scores.shape).MoveToOuterDisposeScope();
+            // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
+        var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
+        return output.MoveToOuterDisposeScope();
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>

@@ -1,0 +1,233 @@
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace RankSim.Tests.Scenarios;
+
+/// <summary>
+/// The test assembly's entry point, used only as a child process: <c>dotnet RankSim.Tests.dll SCENARIO</c> runs one
+/// scenario that, before it was fixed, aborted or crashed the process (so it cannot run inside the test host). A
+/// scenario prints one line starting with "OK" and exits 0 when the behaviour is right; a managed exception exits 1;
+/// an abort (134) or a segfault (139) is what the tests guard against.
+/// </summary>
+public static class ScenarioProgram
+{
+    public static int Main(string[] args)
+    {
+        if (args.Length != 1 || !Scenarios.TryGetValue(args[0], out var scenario))
+        {
+            Console.Error.WriteLine($"usage: RankSim.Tests SCENARIO, one of: {string.Join(", ", Scenarios.Keys)}");
+            return 2;
+        }
+
+        try
+        {
+            Console.WriteLine(scenario());
+            return 0;
+        }
+        catch (Exception exception)
+        {
+            Console.WriteLine($"FAILED {exception.GetType().Name}: {exception.Message}");
+            return 1;
+        }
+    }
+
+    public static readonly IReadOnlyDictionary<string, Func<string>> Scenarios = new Dictionary<string, Func<string>>
+    {
+        ["many-distinct-labels"] = ManyDistinctLabels,
+        ["inplace-scores"] = InPlaceScores,
+        ["inplace-float64-dot-features"] = InPlaceFloat64DotFeatures,
+        ["sparse-upstream"] = SparseUpstream,
+        ["second-backward"] = SecondBackward,
+        ["openmp-before-libtorch"] = OpenMpBeforeLibtorch,
+        ["kernels-switched-off"] = KernelsSwitchedOff,
+        ["failing-backward"] = FailingBackward,
+    };
+
+    /// <summary>More distinct labels than a float32 [M, M] span can hold (M^2 * 4 bytes &gt; int.MaxValue, M &gt; 23,170).</summary>
+    private static string ManyDistinctLabels()
+    {
+        const int m = 23_200;
+        using var scope = NewDisposeScope();
+        var features = randn(m, 2, generator: new Generator(1)).requires_grad_();
+        var labels = arange(m, dtype: ScalarType.Float32);
+        var loss = new RankSimLoss().call(features, labels);
+        loss.backward();
+        var gradient = features.grad!;
+        bool finite = gradient.isfinite().all().item<bool>();
+        double magnitude = gradient.abs().sum().item<float>();
+        return finite && magnitude > 0
+            ? $"OK loss {loss.item<float>():G6}, gradient finite and non-zero"
+            : $"WRONG finite={finite} |gradient|={magnitude}";
+    }
+
+    /// <summary>The scores given to BlackboxRank.Apply are changed in place between forward and backward.</summary>
+    private static string InPlaceScores()
+    {
+        using var scope = NewDisposeScope();
+        var scores = randn(4, 9, generator: new Generator(2));
+        var upstream = randn(4, 9, generator: new Generator(3));
+        var expectedInput = scores.clone().requires_grad_();
+        BlackboxRank.Apply(expectedInput, 2.0).backward([upstream]);
+
+        var input = scores.clone().requires_grad_();
+        var ranks = BlackboxRank.Apply(input, 2.0);
+        using (no_grad())
+        {
+            input.mul_(-3).add_(1);
+        }
+
+        ranks.add_(0);
+        ranks.backward([upstream]);
+        return input.grad!.eq(expectedInput.grad!).all().item<bool>()
+            ? "OK the gradient is the one at the scores of the forward call"
+            : "WRONG the gradient changed with the in-place modification";
+    }
+
+    /// <summary>Float64 features with DotProduct, no row dropped (distinct labels), changed in place before backward.</summary>
+    private static string InPlaceFloat64DotFeatures()
+    {
+        using var scope = NewDisposeScope();
+        var features = randn(16, 5, dtype: ScalarType.Float64, generator: new Generator(4));
+        var labels = arange(16, dtype: ScalarType.Float64);
+        var loss = new RankSimLoss(featureSimilarity: FeatureSimilarity.DotProduct);
+        var expectedInput = features.clone().requires_grad_();
+        loss.call(expectedInput, labels).backward();
+
+        var input = features.clone().requires_grad_();
+        var value = loss.call(input, labels);
+        using (no_grad())
+        {
+            input.mul_(2);
+        }
+
+        value.backward();
+        return input.grad!.eq(expectedInput.grad!).all().item<bool>()
+            ? "OK the gradient is the one at the features of the forward call"
+            : "WRONG the gradient changed with the in-place modification";
+    }
+
+    /// <summary>A sparse upstream gradient under Reduction.None, on every path of the loss.</summary>
+    private static string SparseUpstream()
+    {
+        using var scope = NewDisposeScope();
+        var results = new List<string>();
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            var features = randn(12, 4, generator: new Generator(5)).to(dtype);
+            var labels = arange(12, dtype: ScalarType.Float32);
+            var loss = new RankSimLoss(reduction: Reduction.None);
+
+            var dense = features.clone().requires_grad_();
+            var perAnchor = loss.call(dense, labels);
+            perAnchor.backward([ones_like(perAnchor)]);
+
+            var sparse = features.clone().requires_grad_();
+            var value = loss.call(sparse, labels);
+            value.backward([ones_like(value).to_sparse()]);
+            results.Add(sparse.grad!.eq(dense.grad!).all().item<bool>() ? $"{dtype} equal" : $"{dtype} DIFFERENT");
+        }
+
+        // The public ranker too.
+        var scores = randn(3, 7, generator: new Generator(6)).requires_grad_();
+        BlackboxRank.Apply(scores, 2.0).backward([randn(3, 7, generator: new Generator(7)).to_sparse()]);
+        results.Add(scores.grad!.isfinite().all().item<bool>() ? "ranker finite" : "ranker NOT FINITE");
+        return results.All(r => !r.Contains("DIFFERENT") && !r.Contains("NOT"))
+            ? "OK sparse upstream gradients give the dense result: " + string.Join(", ", results)
+            : "WRONG " + string.Join(", ", results);
+    }
+
+    /// <summary>A second backward() without retain_graph: whatever happens, the process must survive it.</summary>
+    private static string SecondBackward()
+    {
+        using var scope = NewDisposeScope();
+        var outcomes = new List<string>();
+        foreach (var dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
+        {
+            var features = randn(10, 3, generator: new Generator(8)).to(dtype).requires_grad_();
+            var value = new RankSimLoss().call(features, arange(10, dtype: ScalarType.Float32));
+            value.backward();
+            try
+            {
+                value.backward();
+                outcomes.Add($"{dtype}: ran");
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                outcomes.Add($"{dtype}: {exception.GetType().Name}");
+            }
+        }
+
+        return "OK survived: " + string.Join(", ", outcomes);
+    }
+
+    /// <summary>
+    /// The kernels' thread team is asked for before TorchSharp has loaded libtorch: nothing may be loaded by RankSim (a
+    /// system libtorch_cpu.so, e.g. from python3-torch, would be picked up otherwise), and after TorchSharp's first
+    /// operation the team is found.
+    /// </summary>
+    private static string OpenMpBeforeLibtorch()
+    {
+        var before = CpuBackend.Threading;
+        bool loadedEarly = LibtorchIsMapped();
+        using var scope = NewDisposeScope();
+        var features = randn(600, 600).requires_grad_();
+        new RankSimLoss().call(features, arange(600, dtype: ScalarType.Float32)).backward();
+        var after = CpuBackend.Threading;
+        bool expectedAfter = OperatingSystem.IsLinux() ? after == CpuThreading.LibTorchOpenMp : after == CpuThreading.ThreadPool;
+        return before == CpuThreading.Undetermined && !loadedEarly && expectedAfter
+            ? $"OK before libtorch: {before}, loaded by RankSim: {loadedEarly}, after: {after}"
+            : $"WRONG before libtorch: {before}, loaded by RankSim: {loadedEarly}, after: {after}";
+    }
+
+    /// <summary>With the AppContext switch set before the first call, the CPU runs the reference path, with the golden numbers.</summary>
+    private static string KernelsSwitchedOff()
+    {
+        AppContext.SetSwitch(CpuBackend.DisableKernelsSwitch, true);
+        using var scope = NewDisposeScope();
+        var features = randn(64, 8, generator: new Generator(9)).requires_grad_();
+        var labels = randint(0, 20, [64], generator: new Generator(10)).to(ScalarType.Float32);
+        var value = new RankSimLoss(generator: new Generator(11)).call(features, labels);
+        value.backward();
+        return !CpuBackend.KernelsEnabled && !CpuKernels.Enabled
+            ? $"OK kernels off; loss {value.item<float>():R}; gradient sum {features.grad!.sum().item<float>():R}"
+            : "WRONG the switch did not turn the kernels off";
+    }
+
+    /// <summary>
+    /// A backward that throws inside <c>BackwardGuard.Run</c> (as any of the package's would, should a bug or exhausted
+    /// memory make it throw): the caller of backward() gets a catchable exception and the process lives on.
+    /// </summary>
+    private static string FailingBackward()
+    {
+        using var scope = NewDisposeScope();
+        var input = randn(3, 4).requires_grad_();
+        var output = ThrowingBackwardFunction.apply(input);
+        try
+        {
+            output.sum().backward();
+            return "WRONG backward() returned normally";
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            bool kept = Autograd.BackwardGuard.LastFailure?.Message == ThrowingBackwardFunction.Message;
+            input.sum().backward();
+            return kept && input.grad is not null
+                ? $"OK backward() threw {exception.GetType().Name}; the failure was kept; autograd still works"
+                : $"WRONG kept={kept}";
+        }
+    }
+
+    private sealed class ThrowingBackwardFunction : autograd.SingleTensorFunction<ThrowingBackwardFunction>
+    {
+        public const string Message = "deliberate failure inside backward";
+
+        public override string Name => nameof(ThrowingBackwardFunction);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).clone();
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
+            Autograd.BackwardGuard.Run(Name, 1, () => throw new InvalidOperationException(Message));
+    }
+
+    private static bool LibtorchIsMapped() =>
+        OperatingSystem.IsLinux() && File.ReadAllText("/proc/self/maps").Contains("libtorch_cpu", StringComparison.Ordinal);
+}

@@ -6,6 +6,7 @@
 using System;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text;
 using Microsoft.Build.Framework;
 using Microsoft.Build.Utilities;
@@ -35,9 +36,26 @@ public sealed class RankSimPatchLibStdCxxVersion : Task
     [Required]
     public string VersionName { get; set; } = "";
 
+    /// <summary>Only find out whether a library in <see cref="SearchDirectory"/> would fail to load; change nothing, log nothing.</summary>
+    public bool CheckOnly { get; set; }
+
+    /// <summary>
+    /// Set in every mode: true when the system libstdc++ lacks <see cref="VersionName"/> and a copy of
+    /// libLibTorchSharp.so in <see cref="SearchDirectory"/> requires it and is not patched (so it would not load).
+    /// </summary>
+    [Output]
+    public bool WouldFailToLoad { get; set; }
+
     public override bool Execute()
     {
         const string prefix = "RankSim libstdc++ compat:";
+        if (CheckOnly)
+        {
+            WouldFailToLoad = Directory.Exists(SearchDirectory) && SystemLacksVersion()
+                && Directory.EnumerateFiles(SearchDirectory, LibraryName, SearchOption.AllDirectories).Any(RequiresStrictly);
+            return true;
+        }
+
         if (!Directory.Exists(SearchDirectory))
         {
             Log.LogMessage(MessageImportance.High, "{0} {1} does not exist; nothing to do.", prefix, SearchDirectory);
@@ -69,6 +87,27 @@ public sealed class RankSimPatchLibStdCxxVersion : Task
         string summary = results.Count == 0 ? "no " + LibraryName + " found" : string.Join("; ", results);
         Log.LogMessage(MessageImportance.High, "{0} system libstdc++ lacks {1}; {2}", prefix, VersionName, summary);
         return true;
+    }
+
+    private bool SystemLacksVersion()
+    {
+        string? systemLibrary = FindSystemLibStdCxx();
+        return systemLibrary == null || !FileContains(systemLibrary, VersionName);
+    }
+
+    /// <summary>Whether the library requires <see cref="VersionName"/> without the weak flag.</summary>
+    private bool RequiresStrictly(string path)
+    {
+        try
+        {
+            byte[] image = File.ReadAllBytes(path);
+            long flagsOffset = FindVernauxFlagsOffset(image, VersionName);
+            return flagsOffset >= 0 && (ReadU16(image, flagsOffset) & VerFlgWeak) == 0;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or InvalidDataException)
+        {
+            return false;
+        }
     }
 
     private static string? FindSystemLibStdCxx()

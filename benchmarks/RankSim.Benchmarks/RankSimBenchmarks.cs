@@ -54,6 +54,18 @@ public abstract class RankSimBenchmarksBase
         _loss.call(_features, _labels).backward();
     }
 
+    /// <summary>
+    /// The same loss on the device-agnostic tensor path (CPU kernels off, as the AppContext switch
+    /// <c>RankSim.DisableCpuKernels</c> turns them off): what the generic code that CUDA runs costs on this CPU.
+    /// </summary>
+    [Benchmark]
+    public void ReferencePathForwardBackward()
+    {
+        using var path = RankSim.Cpu.CpuKernels.UseReferencePath();
+        using var scope = NewDisposeScope();
+        _loss.call(_features, _labels).backward();
+    }
+
     /// <summary>The primitives alone.</summary>
     [Benchmark]
     public void PrimitiveFloorForwardBackward()

@@ -73,12 +73,70 @@ internal static class InputValidation
         }
     }
 
-    /// <summary>Rejects tensors on the meta device, which carry shapes but no values.</summary>
+    /// <summary>
+    /// Rejects tensors whose values cannot be read as a plain strided array: on the meta device (shapes, no values),
+    /// sparse, or quantized.
+    /// </summary>
     public static void RequireData(Tensor tensor, string name)
     {
         if (tensor.device_type == DeviceType.META)
         {
             throw new ArgumentException($"{name} is on the meta device, which holds no values.", name);
+        }
+
+        if (tensor.is_sparse)
+        {
+            throw new ArgumentException($"{name} is a sparse tensor; pass a dense one (tensor.to_dense()).", name);
+        }
+
+        if (tensor.is_quantized())
+        {
+            throw new ArgumentException($"{name} is a quantized tensor ({tensor.dtype}); pass a dense floating-point or integer one (tensor.dequantize()).", name);
+        }
+    }
+
+    /// <summary>The largest integer magnitude float64 holds exactly, 2^53.</summary>
+    public const long MaxExactInteger = 1L << 53;
+
+    /// <summary>
+    /// Rejects int64 labels beyond +-2^53, which float64 cannot hold exactly (neighbouring labels would merge). Costs one
+    /// device-to-host synchronisation, for int64 tensors only.
+    /// </summary>
+    public static void RequireExactInFloat64(Tensor labels, string name)
+    {
+        if (labels.dtype != ScalarType.Int64)
+        {
+            return;
+        }
+
+        using var scope = NewDisposeScope();
+        if (labels.gt(MaxExactInteger).logical_or_(labels.lt(-MaxExactInteger)).any().item<bool>())
+        {
+            throw new ArgumentException(
+                $"{name} holds integers beyond +-2^53 ({MaxExactInteger}), which float64 cannot represent exactly; labels that far apart would merge. Rescale or shift them.", name);
+        }
+    }
+
+    /// <summary>
+    /// Rejects a generator that cannot draw: disposed, or naming a device other than the CPU or CUDA (TorchSharp creates
+    /// every generator on the CPU; the permutation it draws is moved to the features' device).
+    /// </summary>
+    public static void RequireGenerator(Generator? generator, string name)
+    {
+        if (generator is null)
+        {
+            return;
+        }
+
+        if (generator.Handle == IntPtr.Zero)
+        {
+            throw new ArgumentException("The generator has been disposed; pass a live one, or null for TorchSharp's default generator.", name);
+        }
+
+        if (generator.device.type is not (DeviceType.CPU or DeviceType.CUDA))
+        {
+            throw new ArgumentException(
+                $"The generator is on {generator.device}; pass a CPU (or CUDA) generator: it draws which samples are kept, for features on any device.", name);
         }
     }
 

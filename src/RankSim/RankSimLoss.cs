@@ -1,3 +1,4 @@
+using RankSim.Autograd;
 using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -22,7 +23,11 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     private readonly Generator? _generator;
 
     /// <summary>Creates the RankSim loss.</summary>
-    /// <param name="interpolationLambda">Blackbox interpolation strength lambda in (0, 1e30] (paper default 2).</param>
+    /// <param name="interpolationLambda">
+    /// Blackbox interpolation strength lambda in (0, 1e30] (paper default 2). The backward pass perturbs the similarities
+    /// by lambda times their upstream gradient; a lambda so small that this moves no similarity past a neighbour gives an
+    /// exactly zero gradient (with float32 similarities the perturbation must reach about 1e-7).
+    /// </param>
     /// <param name="subsampleDistinctLabels">Keep one randomly chosen sample per distinct label value (paper default true).</param>
     /// <param name="generator">Random generator for that choice, for reproducible runs; null uses TorchSharp's default generator.</param>
     /// <param name="reduction">
@@ -33,6 +38,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// <param name="labelTies">How equal label similarities share ranks (default index order).</param>
     /// <param name="checkFinite">Reject NaN or infinite features and labels (default true; costs one device-to-host synchronisation per call).</param>
     /// <exception cref="ArgumentOutOfRangeException">lambda is not in (0, 1e30], or an enum value is unknown.</exception>
+    /// <exception cref="ArgumentException">The generator is disposed or names a device other than the CPU or CUDA.</exception>
     public RankSimLoss(
         double interpolationLambda = 2.0,
         bool subsampleDistinctLabels = true,
@@ -47,6 +53,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         InputValidation.RequireDefined(reduction, nameof(reduction));
         InputValidation.RequireDefined(featureSimilarity, nameof(featureSimilarity));
         InputValidation.RequireDefined(labelTies, nameof(labelTies));
+        InputValidation.RequireGenerator(generator, nameof(generator));
 
         InterpolationLambda = interpolationLambda;
         SubsampleDistinctLabels = subsampleDistinctLabels;
@@ -77,9 +84,13 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// <returns>
     /// A 0-dim tensor under Sum and Mean, the per-anchor losses [M] under None. Float64 for float64 features, float32
     /// otherwise; the gradient reaches <paramref name="features"/> in its dtype and device. Rows of samples dropped by the
-    /// subsampling get a zero gradient. With one distinct label (M = 1) the loss and its gradient are 0.
+    /// subsampling get a zero gradient. With one distinct label (M = 1) the loss and its gradient are 0. A float16
+    /// gradient is saturated to float16's finite range (a zero row's cosine gradient, dL/dn / 1e-12, can exceed it).
     /// </returns>
-    /// <exception cref="ArgumentException">Shapes, dtypes or devices that do not fit, an empty batch, or (with <see cref="CheckFinite"/>) NaN or infinite values.</exception>
+    /// <exception cref="ArgumentException">
+    /// Shapes, dtypes or devices that do not fit, an empty batch, sparse, quantized or meta tensors, int64 labels beyond
+    /// +-2^53, a disposed generator, or (with <see cref="CheckFinite"/>) NaN or infinite values.
+    /// </exception>
     public override Tensor forward(Tensor features, Tensor labels)
     {
         Validate(features, labels);
@@ -87,10 +98,14 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         using var scope = NewDisposeScope();
         long batch = features.shape[0];
         var workingDtype = BlackboxRank.WorkingDtype(features.dtype);
-        var f = (features.dim() == 2 ? features : features.reshape(batch, -1)).to(workingDtype);
+        var flat = features.dim() == 2 ? features : features.reshape(batch, -1);
+
+        // float16 features: the gradient comes back saturated to float16's range (a zero row's can exceed it).
+        var f = flat.dtype == ScalarType.Float16 ? SaturatingCastFunction.apply(flat) : flat.to(workingDtype);
+        // Labels are grouped and ranked in float64 whatever their dtype: exact for every float32 label and every integer
+        // up to 2^53 (validated), and label distances of float32 labels near its limit cannot overflow.
         var y = labels.detach();
-        y = y.dim() == 2 ? y : y.reshape(batch, -1);
-        y = y.to(InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64);
+        y = (y.dim() == 2 ? y : y.reshape(batch, -1)).to(ScalarType.Float64);
 
         // Each step below is computed by a CPU kernel or by its tensor formula; CpuKernels decides, here and nowhere else.
         var kept = SubsampleDistinctLabels ? CpuKernels.SampleDistinctLabels(y, _generator) : null;
@@ -151,6 +166,8 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         InputValidation.RequireData(features, nameof(features));
         InputValidation.RequireData(labels, nameof(labels));
         InputValidation.RequireSameDevice(features, nameof(features), labels, nameof(labels));
+        InputValidation.RequireGenerator(_generator, "generator");
+        InputValidation.RequireExactInFloat64(labels, nameof(labels));
         if (CheckFinite)
         {
             InputValidation.RequireFinite(features, nameof(features));

@@ -92,6 +92,63 @@ public abstract class RankSimLossTests(bool referencePath) : BothPaths(reference
         analytic.Should().Equal(numeric, (a, e) => Math.Abs(a - e) <= 1e-7);
     }
 
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void ASecondBackwardNeedsRetainGraphInEveryDtypeAsInLibtorch(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var features = randn(12, 4, generator: new Generator(3)).to(dtype).requires_grad_();
+        var labels = arange(12, dtype: ScalarType.Float32);
+        var value = new RankSimLoss().call(features, labels);
+        value.backward();
+        FluentActions.Invoking(() => value.backward()).Should().Throw<Exception>().WithMessage("*second time*");
+
+        features.grad!.zero_();
+        var retained = new RankSimLoss().call(features, labels);
+        retained.backward(retain_graph: true);
+        var first = features.grad!.clone();
+        retained.backward();
+        features.grad!.Doubles().Should().Equal(first.mul(2).Doubles(), (a, e) => Math.Abs(a - e) <= 1e-6 * Math.Max(1, Math.Abs(e)));
+
+        var scores = randn(3, 5, generator: new Generator(4)).to(dtype).requires_grad_();
+        var ranks = BlackboxRank.Apply(scores, 2.0);
+        ranks.sum().backward();
+        FluentActions.Invoking(() => ranks.sum().backward()).Should().Throw<Exception>().WithMessage("*second time*");
+    }
+
+    [Theory]
+    [InlineData(1e-12)]
+    [InlineData(1e-20)]
+    public void ALambdaTooSmallToMoveAnySimilarityGivesAnExactlyZeroGradient(double lambda)
+    {
+        using var scope = NewDisposeScope();
+        var features = randn(32, 8, generator: new Generator(6)).requires_grad_();
+        var labels = randn(32, generator: new Generator(7));
+        var value = new RankSimLoss(interpolationLambda: lambda).call(features, labels);
+        value.item<float>().Should().BeGreaterThan(0, "the ranks do disagree");
+        value.backward();
+        features.grad!.Floats().Should().OnlyContain(g => g == 0, "lambda times the gradient moves no similarity past a neighbour");
+    }
+
+    [Fact]
+    public void KDimensionalLabelsNearTheDtypeLimitRankAsInWiderArithmetic()
+    {
+        using var scope = NewDisposeScope();
+        var features = randn(6, 4, generator: new Generator(8));
+
+        // Pairwise squared distances of these overflow float64 (and the float32 ones overflow float32) unless scaled.
+        var unit = tensor(new[] { 0.0, 0.0, 1.0, 0.5, -1.0, 0.25, 0.3, -0.9, 0.8, 0.8, -0.2, 0.6 }, dtype: ScalarType.Float64).reshape(6, 2);
+        double reference = new RankSimLoss().call(features, unit).item<float>();
+        new RankSimLoss().call(features, unit * 1e300).item<float>().Should().Be((float)reference);
+        new RankSimLoss().call(features, (unit * 3e37).to(ScalarType.Float32)).item<float>().Should().Be((float)reference);
+
+        // Scalar float32 labels near the float32 limit: their differences overflow float32, not float64.
+        var scalar = tensor(new[] { 3e38f, -3e38f, 1e38f, -2e38f, 0f, 2.9e38f });
+        var asDouble = scalar.to(ScalarType.Float64);
+        new RankSimLoss().call(features, scalar).item<float>().Should().Be(new RankSimLoss().call(features, asDouble).item<float>());
+    }
+
     [Fact]
     public void GradientDescentOnFreeFeaturesDrivesTheLossDown()
     {

@@ -26,6 +26,52 @@ public abstract class RankSimLossValidationTests(bool referencePath) : BothPaths
     }
 
     [Fact]
+    public void SparseAndQuantizedTensorsAreRejectedWithArgumentExceptions()
+    {
+        using var scope = NewDisposeScope();
+        var features = randn(6, 3, generator: new Generator(1));
+        var labels = arange(6, dtype: ScalarType.Float32);
+        FluentActions.Invoking(() => Loss.call(features.to_sparse(), labels)).Should().Throw<ArgumentException>()
+            .WithParameterName("features").WithMessage("*sparse*");
+        FluentActions.Invoking(() => Loss.call(features, labels.to_sparse())).Should().Throw<ArgumentException>()
+            .WithParameterName("labels").WithMessage("*sparse*");
+        var quantized = quantize_per_tensor(features, 0.1, 0, ScalarType.QInt8);
+        FluentActions.Invoking(() => Loss.call(quantized, labels)).Should().Throw<ArgumentException>()
+            .WithParameterName("features");
+        FluentActions.Invoking(() => BlackboxRank.Apply(features.to_sparse(), 2.0)).Should().Throw<ArgumentException>()
+            .WithParameterName("scores").WithMessage("*sparse*");
+    }
+
+    [Fact]
+    public void Int64LabelsBeyondTwoToTheFiftyThirdAreRejected()
+    {
+        using var scope = NewDisposeScope();
+        var features = randn(4, 3, generator: new Generator(2));
+        var near = tensor(new[] { (1L << 53) + 1, 1L << 53, 0L, 5L });
+        FluentActions.Invoking(() => Loss.call(features, near)).Should().Throw<ArgumentException>()
+            .WithParameterName("labels").WithMessage("*2^53*");
+        FluentActions.Invoking(() => Loss.call(features, tensor(new[] { long.MinValue, 0L, 1L, 2L }))).Should().Throw<ArgumentException>()
+            .WithParameterName("labels");
+
+        // 2^53 itself and below are exact in float64 and accepted: neighbours stay distinct.
+        var exact = tensor(new[] { 1L << 53, (1L << 53) - 1, (1L << 53) - 2, -(1L << 53) });
+        double.IsFinite(Loss.call(features, exact).item<float>()).Should().BeTrue();
+    }
+
+    [Fact]
+    public void DisposedOrMetaGeneratorsAreRejectedBeforeAnythingRuns()
+    {
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => new RankSimLoss(generator: new Generator(1, device: META))).Should().Throw<ArgumentException>()
+            .WithParameterName("generator").WithMessage("*CPU*");
+        var generator = new Generator(3);
+        var loss = new RankSimLoss(generator: generator);
+        generator.Dispose();
+        FluentActions.Invoking(() => loss.call(randn(5, 2), tensor(new[] { 1f, 1f, 2f, 2f, 3f }))).Should().Throw<ArgumentException>()
+            .WithParameterName("generator").WithMessage("*disposed*");
+    }
+
+    [Fact]
     public void NullInputsAreRejected()
     {
         using var scope = NewDisposeScope();

@@ -23,8 +23,12 @@ internal sealed class FusedObjectiveFunction : autograd.SingleTensorFunction<Fus
     public override string Name => nameof(FusedObjectiveFunction);
 
     /// <summary>The loss for similarities S [M, M] (float32, CPU) and label ranks RL [M, M]; see <see cref="RankSimLoss"/> for the reductions.</summary>
-    public static Tensor Apply(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction) =>
-        apply(similarity, RowBlocks.Contiguous(labelRanks.to(ScalarType.Float32)), lambda, reduction);
+    public static Tensor Apply(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction)
+    {
+        using var scope = NewDisposeScope();
+        var loss = apply(similarity, RowBlocks.Contiguous(labelRanks.to(ScalarType.Float32)), lambda, reduction);
+        return SecondBackwardCheck.Mark(loss).MoveToOuterDisposeScope();
+    }
 
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {

@@ -25,8 +25,8 @@ internal static class GramRows
 
     /// <summary>
     /// The kept rows of <paramref name="features"/> [B, D] (all rows when <paramref name="rows"/> is null), normalised
-    /// for cosine: n = (f / s) / max(||f / s||, eps) with s the row's largest magnitude (at least the smallest normal
-    /// float). <paramref name="features"/> must be contiguous. Returns n [M, D], and for cosine the denominators max(||f / s||, eps) [M] and the scales s [M].
+    /// for cosine: n = (f / s) / max(||f / s||, eps / s) = f / max(||f||, eps) with s the row's largest magnitude (at
+    /// least the smallest normal float). <paramref name="features"/> must be contiguous. Returns n [M, D], and for cosine the denominators max(||f / s||, eps) [M] and the scales s [M].
     /// </summary>
     public static (Tensor Normalised, Tensor? Denominators, Tensor? Scales) Normalise(Tensor features, Tensor? rows, bool cosine)
     {
@@ -152,7 +152,7 @@ internal static class GramRows
     }
 
     /// <summary>
-    /// Writes (f / s) / max(||f / s||, eps) of one row and returns the denominator and s. Two passes: the largest
+    /// Writes (f / s) / max(||f / s||, eps / s) of one row and returns the denominator and s. Two passes: the largest
     /// magnitude and the sum of squares together in float64 (a float32 squared neither overflows nor underflows there),
     /// then one multiplication a value by 1 / (s * denominator) in float64 (the product underflows in float32 for an
     /// all-zero row). Divisions are the slow instruction here.
@@ -184,8 +184,9 @@ internal static class GramRows
             sum += (double)input[k] * input[k];
         }
 
+        // max(||f / s||, eps / s): s times it is max(||f||, eps), normalize's clamp (a zero row's gradient is dn / eps).
         scale = MathF.Max(scale, SmallestNormal);
-        float denominator = MathF.Max((float)(Math.Sqrt(sum) / scale), (float)FeatureSimilarities.NormalisationEpsilon);
+        float denominator = (float)Math.Max(Math.Sqrt(sum) / scale, FeatureSimilarities.NormalisationEpsilon / scale);
         Scale(input, 1.0 / ((double)scale * denominator), output);
         return (denominator, scale);
     }

@@ -10,6 +10,7 @@ public sealed class DirEvaluator
 {
     private readonly List<double> _predictions = [];
     private readonly List<double> _labels = [];
+    private readonly List<int> _bins = [];
 
     /// <summary>Creates an empty evaluator.</summary>
     /// <param name="split">The shot split from the training label distribution.</param>
@@ -62,8 +63,13 @@ public sealed class DirEvaluator
 
         var p = LabelValues.ToDoubles(predictions, nameof(predictions));
         var y = LabelValues.ToDoubles(labels, nameof(labels));
+
+        // Bins in the labels' own precision, as LabelDistribution computed the training histogram.
+        using var scope = NewDisposeScope();
+        var bins = Split.Training.Binning.BinIndex(labels).reshape(-1).cpu().data<long>().ToArray();
         _predictions.AddRange(p);
         _labels.AddRange(y);
+        _bins.AddRange(bins.Select(b => (int)b));
     }
 
     /// <summary>Forgets all accumulated samples.</summary>
@@ -71,12 +77,13 @@ public sealed class DirEvaluator
     {
         _predictions.Clear();
         _labels.Clear();
+        _bins.Clear();
     }
 
     /// <summary>Metrics overall and per shot group of everything accumulated so far.</summary>
     public DirReport Compute()
     {
-        var bins = _labels.Select(Split.Training.Binning.BinIndex).ToArray();
+        var bins = _bins;
         var groups = bins.Select(b => Split.BinGroups[b]).ToArray();
         RegressionMetrics Of(Func<int, bool> keep)
         {
@@ -85,7 +92,12 @@ public sealed class DirEvaluator
                 index.Select(i => _predictions[i]).ToArray(), index.Select(i => _labels[i]).ToArray(), index.Select(i => bins[i]).ToArray(), GeometricMeanEpsilon);
         }
 
-        return new DirReport(
-            Of(_ => true), Of(i => groups[i] == ShotGroup.Many), Of(i => groups[i] == ShotGroup.Medium), Of(i => groups[i] == ShotGroup.Few));
+        return new DirReport
+        {
+            All = Of(_ => true),
+            Many = Of(i => groups[i] == ShotGroup.Many),
+            Medium = Of(i => groups[i] == ShotGroup.Medium),
+            Few = Of(i => groups[i] == ShotGroup.Few),
+        };
     }
 }

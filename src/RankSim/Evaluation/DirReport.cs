@@ -3,13 +3,24 @@ using System.Text;
 
 namespace RankSim;
 
-/// <summary>The DIR evaluation result: metrics overall and for the many-, medium- and few-shot groups.</summary>
-/// <param name="All">All test samples.</param>
-/// <param name="Many">Samples whose label bin is many-shot.</param>
-/// <param name="Medium">Samples whose label bin is medium-shot.</param>
-/// <param name="Few">Samples whose label bin is few-shot.</param>
-public sealed record DirReport(RegressionMetrics All, RegressionMetrics Many, RegressionMetrics Medium, RegressionMetrics Few)
+/// <summary>
+/// The DIR evaluation result: metrics overall and for the many-, medium- and few-shot groups. Built with named
+/// properties (not positional), so that groups or fields can be added without breaking callers.
+/// </summary>
+public sealed record DirReport
 {
+    /// <summary>All test samples.</summary>
+    public required RegressionMetrics All { get; init; }
+
+    /// <summary>Samples whose label bin is many-shot.</summary>
+    public required RegressionMetrics Many { get; init; }
+
+    /// <summary>Samples whose label bin is medium-shot.</summary>
+    public required RegressionMetrics Medium { get; init; }
+
+    /// <summary>Samples whose label bin is few-shot.</summary>
+    public required RegressionMetrics Few { get; init; }
+
     /// <summary>The metrics of one group.</summary>
     public RegressionMetrics this[ShotGroup group] => group switch
     {

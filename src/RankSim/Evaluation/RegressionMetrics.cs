@@ -2,30 +2,51 @@ namespace RankSim;
 
 /// <summary>
 /// Regression metrics of one group of test samples. An empty group has <see cref="Count"/> 0 and NaN everywhere else;
-/// correlations are NaN for fewer than two samples or a constant side.
+/// correlations are NaN for fewer than two samples or a constant side. Built with named properties (not positional), so
+/// that metrics can be added without breaking callers.
 /// </summary>
-/// <param name="Count">Number of samples.</param>
-/// <param name="Mae">Mean absolute error.</param>
-/// <param name="Mse">Mean squared error.</param>
-/// <param name="Rmse">Root mean squared error.</param>
-/// <param name="GeometricMean">Geometric mean of the absolute errors, exp(mean(log(|e| + epsilon))).</param>
-/// <param name="Pearson">Pearson correlation of predictions and labels.</param>
-/// <param name="Spearman">Spearman correlation (Pearson of average ranks).</param>
-/// <param name="BalancedMae">Mean over label bins (with samples) of the per-bin MAE.</param>
-/// <param name="BalancedMse">Mean over label bins (with samples) of the per-bin MSE.</param>
-public sealed record RegressionMetrics(
-    long Count,
-    double Mae,
-    double Mse,
-    double Rmse,
-    double GeometricMean,
-    double Pearson,
-    double Spearman,
-    double BalancedMae,
-    double BalancedMse)
+public sealed record RegressionMetrics
 {
+    /// <summary>Number of samples.</summary>
+    public required long Count { get; init; }
+
+    /// <summary>Mean absolute error, in label units.</summary>
+    public required double Mae { get; init; }
+
+    /// <summary>Mean squared error, in squared label units.</summary>
+    public required double Mse { get; init; }
+
+    /// <summary>Root mean squared error, in label units.</summary>
+    public required double Rmse { get; init; }
+
+    /// <summary>Geometric mean of the absolute errors, exp(mean(log(|e| + epsilon))), in label units.</summary>
+    public required double GeometricMean { get; init; }
+
+    /// <summary>Pearson correlation of predictions and labels.</summary>
+    public required double Pearson { get; init; }
+
+    /// <summary>Spearman correlation (Pearson of average ranks).</summary>
+    public required double Spearman { get; init; }
+
+    /// <summary>Mean over label bins (with samples) of the per-bin MAE.</summary>
+    public required double BalancedMae { get; init; }
+
+    /// <summary>Mean over label bins (with samples) of the per-bin MSE.</summary>
+    public required double BalancedMse { get; init; }
+
     /// <summary>The metrics of an empty group.</summary>
-    public static RegressionMetrics Empty { get; } = new(0, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN, double.NaN);
+    public static RegressionMetrics Empty { get; } = new()
+    {
+        Count = 0,
+        Mae = double.NaN,
+        Mse = double.NaN,
+        Rmse = double.NaN,
+        GeometricMean = double.NaN,
+        Pearson = double.NaN,
+        Spearman = double.NaN,
+        BalancedMae = double.NaN,
+        BalancedMse = double.NaN,
+    };
 
     /// <summary>Computes the metrics of paired predictions and labels.</summary>
     /// <param name="predictions">Predictions.</param>
@@ -47,8 +68,18 @@ public sealed record RegressionMetrics(
         var perBin = Enumerable.Range(0, n).GroupBy(i => bins[i]).ToList();
         double balancedMae = perBin.Average(g => g.Average(i => Math.Abs(errors[i])));
         double balancedMse = perBin.Average(g => g.Average(i => errors[i] * errors[i]));
-        return new RegressionMetrics(
-            n, mae, mse, Math.Sqrt(mse), gm, Correlation(predictions, labels), Correlation(AverageRanks(predictions), AverageRanks(labels)), balancedMae, balancedMse);
+        return new RegressionMetrics
+        {
+            Count = n,
+            Mae = mae,
+            Mse = mse,
+            Rmse = Math.Sqrt(mse),
+            GeometricMean = gm,
+            Pearson = Correlation(predictions, labels),
+            Spearman = Correlation(AverageRanks(predictions), AverageRanks(labels)),
+            BalancedMae = balancedMae,
+            BalancedMse = balancedMse,
+        };
     }
 
     private static double Correlation(IReadOnlyList<double> x, IReadOnlyList<double> y)
@@ -59,6 +90,10 @@ public sealed record RegressionMetrics(
             return double.NaN;
         }
 
+        // Correlation is scale-free: dividing each side by its largest magnitude first keeps every sum finite (values
+        // near 1e200 would otherwise overflow the squares).
+        x = Scaled(x);
+        y = Scaled(y);
         double mx = x.Average(), my = y.Average();
         double sxy = 0, sxx = 0, syy = 0;
         for (int i = 0; i < n; i++)
@@ -69,6 +104,12 @@ public sealed record RegressionMetrics(
         }
 
         return sxx > 0 && syy > 0 ? sxy / Math.Sqrt(sxx * syy) : double.NaN;
+    }
+
+    private static double[] Scaled(IReadOnlyList<double> values)
+    {
+        double largest = values.Max(Math.Abs);
+        return largest > 0 ? values.Select(v => v / largest).ToArray() : values.ToArray();
     }
 
     /// <summary>1-based ranks, ties sharing their mean rank.</summary>

@@ -30,6 +30,8 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
     private readonly Tensor kernel_window;
     private readonly Tensor epoch;
     private readonly Tensor num_updates;
+    private readonly Tensor binning_fingerprint;
+    private readonly double[] _fingerprint;
 
     /// <summary>Creates the module with zero means and unit variances in every bin.</summary>
     /// <param name="featureDim">Feature dimension D of the [B, D] features.</param>
@@ -109,6 +111,10 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
         kernel_window = tensor(kernel.SumNormalised(), dtype: dtype, device: device);
         epoch = zeros(1, dtype: ScalarType.Int64, device: device);
         num_updates = zeros(1, dtype: ScalarType.Int64, device: device);
+
+        // Saved with the statistics: a state loaded from a module with other bins is refused at the next call.
+        _fingerprint = Fingerprint(binning);
+        binning_fingerprint = tensor(_fingerprint, dtype: ScalarType.Float64, device: device);
         RegisterComponents();
     }
 
@@ -163,7 +169,8 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
     /// </summary>
     /// <param name="features">Features [B, D] on the module's device.</param>
     /// <param name="labels">Labels [B] or [B, 1].</param>
-    /// <exception cref="ArgumentException">Shapes or devices that do not fit.</exception>
+    /// <exception cref="ArgumentException">Shapes or devices that do not fit, or NaN or infinite values.</exception>
+    /// <exception cref="InvalidOperationException">The module holds statistics loaded from a module with other bins.</exception>
     public override Tensor forward(Tensor features, Tensor labels)
     {
         Validate(features, labels);
@@ -193,6 +200,8 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
     /// </summary>
     /// <param name="features">Features [N, D].</param>
     /// <param name="labels">Labels [N] or [N, 1].</param>
+    /// <exception cref="ArgumentException">Shapes or devices that do not fit, or NaN or infinite values.</exception>
+    /// <exception cref="InvalidOperationException">The module holds statistics loaded from a module with other bins.</exception>
     public void UpdateStatistics(Tensor features, Tensor labels)
     {
         Validate(features, labels);
@@ -223,8 +232,10 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
     /// Ends the current epoch: freezes the running statistics as the last epoch's, smooths them across neighbouring bins
     /// with the sum-normalised kernel (reflect padding), and advances <see cref="CurrentEpoch"/>.
     /// </summary>
+    /// <exception cref="InvalidOperationException">The module holds statistics loaded from a module with other bins.</exception>
     public void EndEpoch()
     {
+        RequireOwnBinning();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         running_mean_last_epoch.copy_(running_mean);
@@ -250,6 +261,23 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
             throw new ArgumentException("No feature batches given.", nameof(featureBatches));
         }
 
+        for (int i = 0; i < batches.Count; i++)
+        {
+            if (batches[i].Features is null || batches[i].Labels is null)
+            {
+                throw new ArgumentException($"Batch {i} has a null features or labels tensor.", nameof(featureBatches));
+            }
+
+            try
+            {
+                Validate(batches[i].Features, batches[i].Labels);
+            }
+            catch (ArgumentException exception)
+            {
+                throw new ArgumentException($"Batch {i}: {exception.Message}", nameof(featureBatches), exception);
+            }
+        }
+
         UpdateStatistics(cat(batches.Select(b => b.Features.detach()).ToList(), 0), cat(batches.Select(b => b.Labels.detach().reshape(-1)).ToList(), 0));
         EndEpoch();
     }
@@ -273,7 +301,9 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
         }
 
         InputValidation.RequireFloatingPoint(features, nameof(features));
-        if (labels.numel() != features.shape[0] || labels.dim() > 2)
+        bool labelShape = (labels.dim() == 1 && labels.shape[0] == features.shape[0])
+            || (labels.dim() == 2 && labels.shape[0] == features.shape[0] && labels.shape[1] == 1);
+        if (!labelShape)
         {
             throw new ArgumentException(
                 $"labels must be [B] or [B, 1] with B = {features.shape[0]}; got {InputValidation.Shape(labels)}.", nameof(labels));
@@ -281,7 +311,37 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
 
         InputValidation.RequireRealNumber(labels, nameof(labels));
         InputValidation.RequireData(features, nameof(features));
+        InputValidation.RequireData(labels, nameof(labels));
         InputValidation.RequireSameDevice(running_mean, "the FDS statistics", features, nameof(features));
         InputValidation.RequireSameDevice(features, nameof(features), labels, nameof(labels));
+
+        // One NaN would poison the running statistics of its bin for good.
+        InputValidation.RequireFinite(features, nameof(features));
+        InputValidation.RequireFinite(labels, nameof(labels));
+        RequireOwnBinning();
+    }
+
+    /// <summary>Throws when the statistics were loaded from a module with other bins (the fingerprint buffer differs).</summary>
+    private void RequireOwnBinning()
+    {
+        using var scope = NewDisposeScope();
+        var loaded = binning_fingerprint.cpu().data<double>().ToArray();
+        if (!loaded.SequenceEqual(_fingerprint))
+        {
+            throw new InvalidOperationException(
+                $"This FDS module holds statistics saved by a module with other label bins ({loaded[0]:F0} bins, not the {Binning.Count} of this one, or other edges); load a state saved with the same LabelBinning.");
+        }
+    }
+
+    /// <summary>The bin count and a 64-bit FNV-1a hash of the edges' bits (as two exact 32-bit halves).</summary>
+    private static double[] Fingerprint(LabelBinning binning)
+    {
+        ulong hash = 14695981039346656037ul;
+        foreach (double edge in binning.Edges)
+        {
+            hash = (hash ^ BitConverter.DoubleToUInt64Bits(edge)) * 1099511628211ul;
+        }
+
+        return [binning.Count, hash >> 32, hash & 0xFFFF_FFFFul];
     }
 }

@@ -22,13 +22,22 @@ public sealed class KernelWindow
     /// <summary>The largest kernel size (10,001 bins).</summary>
     public const int MaxSize = 10_001;
 
+    /// <summary>The largest sigma accepted (100,000 bins): wider kernels are flat over any window this class builds.</summary>
+    public const double MaxSigma = 100_000;
+
+    private readonly double[] _raw;
+
     private const double GaussianTruncate = 4.0;
 
     /// <summary>Creates a window.</summary>
     /// <param name="shape">Kernel shape (default Gaussian, as in the DIR paper).</param>
     /// <param name="size">Odd number of bins the window spans (default 5).</param>
     /// <param name="sigma">Width in bins, &gt; 0 (default 2); not used by <see cref="KernelShape.Triangular"/>.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An even, non-positive or too large (over <see cref="MaxSize"/>) size, or sigma not finite and positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// An even, non-positive or too large (over <see cref="MaxSize"/>) size; sigma not finite, not positive or over
+    /// <see cref="MaxSigma"/>; or a sigma whose window is degenerate: so small that every weight but the centre one is 0
+    /// (the window would not smooth), or whose weights are not finite. All checked here, at construction.
+    /// </exception>
     public KernelWindow(KernelShape shape = KernelShape.Gaussian, int size = 5, double sigma = 2.0)
     {
         InputValidation.RequireDefined(shape, nameof(shape));
@@ -38,14 +47,26 @@ public sealed class KernelWindow
             throw new ArgumentOutOfRangeException(nameof(size), size, $"The kernel size must be a positive odd number, at most {MaxSize}.");
         }
 
-        if (!double.IsFinite(sigma) || sigma <= 0)
+        if (!double.IsFinite(sigma) || sigma <= 0 || sigma > MaxSigma)
         {
-            throw new ArgumentOutOfRangeException(nameof(sigma), sigma, "The kernel width sigma must be a finite number greater than 0.");
+            throw new ArgumentOutOfRangeException(nameof(sigma), sigma, $"The kernel width sigma must be a finite number greater than 0 and at most {MaxSigma:N0} bins.");
         }
 
         Shape = shape;
         Size = size;
         Sigma = sigma;
+        _raw = Raw();
+        int centre = (size - 1) / 2;
+        if (_raw.Any(v => !double.IsFinite(v)) || _raw[centre] <= 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(sigma), sigma, $"sigma {sigma} gives a {shape} window of {size} bins whose weights are not finite; use a sigma nearer 1.");
+        }
+
+        if (size > 1 && _raw.Where((_, i) => i != centre).All(v => v == 0))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(sigma), sigma, $"sigma {sigma} is too small for a {shape} window of {size} bins: every weight but the centre one is 0, so it would not smooth. Use a larger sigma, or size 1 for no smoothing.");
+        }
     }
 
     /// <summary>Kernel shape.</summary>
@@ -60,17 +81,15 @@ public sealed class KernelWindow
     /// <summary>The LDS window: the kernel divided by its maximum (peak 1), length <see cref="Size"/>.</summary>
     public double[] MaxNormalised()
     {
-        var raw = Raw();
-        double max = raw.Max();
-        return raw.Select(v => v / max).ToArray();
+        double max = _raw.Max();
+        return _raw.Select(v => v / max).ToArray();
     }
 
     /// <summary>The FDS window: the kernel divided by its sum (sum 1), length <see cref="Size"/>.</summary>
     public double[] SumNormalised()
     {
-        var raw = Raw();
-        double sum = raw.Sum();
-        return raw.Select(v => v / sum).ToArray();
+        double sum = _raw.Sum();
+        return _raw.Select(v => v / sum).ToArray();
     }
 
     /// <inheritdoc />
@@ -90,21 +109,30 @@ public sealed class KernelWindow
     /// <summary>
     /// gaussian_filter1d of a unit impulse at the centre of a length-Size signal: correlation with the sum-normalised
     /// Gaussian of radius floor(4 sigma + 0.5), the signal extended by half-sample symmetric reflection (d c b a | a b c d | d c b a).
+    /// Output i collects the weights w_k of the offsets k that reflect i + k onto the centre; the reflection has period
+    /// 2 Size, so those offsets are two arithmetic progressions and the work is O(Size + radius), not O(Size * radius).
     /// </summary>
     private double[] GaussianFilteredImpulse()
     {
-        int radius = (int)(GaussianTruncate * Sigma + 0.5);
-        var weights = Enumerable.Range(-radius, 2 * radius + 1).Select(x => Math.Exp(-0.5 * x * x / (Sigma * Sigma))).ToArray();
-        double total = weights.Sum();
+        long radius = (long)((GaussianTruncate * Sigma) + 0.5);
+        double total = 0;
+        for (long x = -radius; x <= radius; x++)
+        {
+            total += Weight(x);
+        }
+
         int centre = (Size - 1) / 2;
+        long period = 2L * Size;
         var output = new double[Size];
         for (int i = 0; i < Size; i++)
         {
-            for (int k = -radius; k <= radius; k++)
+            // Offsets k with i + k = centre or i + k = period - 1 - centre, modulo the period (two distinct residues).
+            foreach (long start in new[] { centre - i, period - 1 - centre - i })
             {
-                if (Reflect(i + k, Size) == centre)
+                long lowest = start - (long)Math.Floor((double)(start + radius) / period) * period;
+                for (long k = lowest; k <= radius; k += period)
                 {
-                    output[i] += weights[k + radius] / total;
+                    output[i] += Weight(k) / total;
                 }
             }
         }
@@ -112,10 +140,5 @@ public sealed class KernelWindow
         return output;
     }
 
-    private static int Reflect(int index, int length)
-    {
-        int period = 2 * length;
-        int m = ((index % period) + period) % period;
-        return m < length ? m : period - 1 - m;
-    }
+    private double Weight(long x) => Math.Exp(-0.5 * x * x / (Sigma * Sigma));
 }

@@ -108,20 +108,28 @@ public sealed class LabelBinning
         return new LabelBinning(edges.ToArray(), integerBins: false);
     }
 
-    /// <summary>Bin index of every label: an int64 tensor of the labels' shape, on the labels' device.</summary>
-    /// <exception cref="ArgumentException">The labels are not real numbers, or on the meta device.</exception>
+    /// <summary>
+    /// Bin index of every label: an int64 tensor of the labels' shape, on the labels' device. Floating labels are compared
+    /// with the edges rounded to their own dtype, so a label gets the same bin whether it arrives as float32 or float64:
+    /// the float32 label 2.6f (2.5999999...) lies on the edge 2.6 of <c>FixedWidth(0, 5, 50)</c>, as the float64 2.6 does.
+    /// Integer labels are compared in float64.
+    /// </summary>
+    /// <exception cref="ArgumentException">The labels are not real numbers, or sparse, quantized or on the meta device.</exception>
     public Tensor BinIndex(Tensor labels)
     {
         ArgumentNullException.ThrowIfNull(labels);
         InputValidation.RequireRealNumber(labels, nameof(labels));
         InputValidation.RequireData(labels, nameof(labels));
         using var scope = NewDisposeScope();
-        var inner = tensor(_edges[1..^1], dtype: ScalarType.Float64, device: labels.device);
-        var index = bucketize(labels.detach().to(ScalarType.Float64).contiguous(), inner, false, true);
+        var precision = InputValidation.IsFloatingPoint(labels.dtype) ? labels.dtype : ScalarType.Float64;
+
+        // Rounding is monotonic, so the rounded inner edges stay sorted (possibly with repeats), as bucketize needs.
+        var inner = tensor(_edges[1..^1], dtype: ScalarType.Float64, device: labels.device).to(precision);
+        var index = bucketize(labels.detach().to(precision).contiguous(), inner, false, true);
         return index.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Bin index of one label value.</summary>
+    /// <summary>Bin index of one label value (a float64 value: compared with the edges as they are).</summary>
     public int BinIndex(double label)
     {
         int index = Array.BinarySearch(_edges, 1, _edges.Length - 2, label);

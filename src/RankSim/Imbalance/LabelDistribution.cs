@@ -26,14 +26,26 @@ public sealed class LabelDistribution
     /// <summary>Total number of training samples.</summary>
     public long SampleCount => (long)_counts.Sum();
 
-    /// <summary>Histogram of <paramref name="labels"/> (any shape, any device; copied to the host once).</summary>
+    /// <summary>
+    /// Histogram of <paramref name="labels"/> (any shape, any device; copied to the host once). Each label is binned in
+    /// its own precision (see <see cref="LabelBinning.BinIndex(Tensor)"/>), so float32 and float64 labels give the same histogram.
+    /// </summary>
     /// <param name="labels">Training labels, integer or floating, finite.</param>
     /// <param name="binning">Bins; default: integer bins over [floor(min label), floor(max label)].</param>
     /// <exception cref="ArgumentException">Empty, non-real or non-finite labels.</exception>
     public static LabelDistribution FromLabels(Tensor labels, LabelBinning? binning = null)
     {
         ArgumentNullException.ThrowIfNull(labels);
-        return FromValues(LabelValues.ToDoubles(labels, nameof(labels)), binning);
+        var values = LabelValues.ToDoubles(labels, nameof(labels));
+        binning ??= LabelBinning.Integers((long)Math.Floor(values.Min()), (long)Math.Floor(values.Max()));
+        var counts = new double[binning.Count];
+        using var scope = NewDisposeScope();
+        foreach (long bin in binning.BinIndex(labels).reshape(-1).cpu().data<long>())
+        {
+            counts[bin]++;
+        }
+
+        return new LabelDistribution(binning, counts);
     }
 
     /// <summary>Histogram of label values held on the host.</summary>

@@ -29,10 +29,13 @@ public sealed class LabelWeights
     public IReadOnlyList<double> EffectiveCounts => _effectiveCounts;
 
     /// <summary>Weights for <paramref name="labels"/>: same shape, float32 (float64 for float64 labels), on the labels' device.</summary>
-    /// <exception cref="ArgumentException">The labels are not real numbers.</exception>
+    /// <exception cref="ArgumentException">The labels are not real numbers, hold NaN or infinite values, or are sparse, quantized or on the meta device.</exception>
     public Tensor Lookup(Tensor labels)
     {
         ArgumentNullException.ThrowIfNull(labels);
+        InputValidation.RequireRealNumber(labels, nameof(labels));
+        InputValidation.RequireData(labels, nameof(labels));
+        InputValidation.RequireFinite(labels, nameof(labels));
         using var scope = NewDisposeScope();
         var dtype = labels.dtype == ScalarType.Float64 ? ScalarType.Float64 : ScalarType.Float32;
         var table = tensor(_binWeights, dtype: dtype, device: labels.device);

@@ -90,7 +90,16 @@ public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
         var elementLoss = BaseLoss == FocalRBase.L1 ? magnitude : error.square();
         var scaled = magnitude * Beta;
         var modulation = Activation == FocalRActivation.Tanh ? scaled.tanh() : scaled.sigmoid() * 2 - 1;
-        var loss = elementLoss * modulation.pow(Gamma);
+
+        // m^gamma with gamma < 1 has an infinite derivative at m = 0 (an exact prediction), and 0 * inf is NaN. Clamping m
+        // at the dtype's smallest normal value changes no loss (the base loss is 0 there) and gives the true gradient, 0.
+        double smallestNormal = modulation.dtype switch
+        {
+            ScalarType.Float64 => 2.2250738585072014e-308,
+            ScalarType.Float16 => 6.103515625e-05,
+            _ => 1.1754943508222875e-38,
+        };
+        var loss = elementLoss * modulation.clamp_min(smallestNormal).pow(Gamma);
         return WeightedReduction.Reduce(loss, weights, reduction).MoveToOuterDisposeScope();
     }
 }

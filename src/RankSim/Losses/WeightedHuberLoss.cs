@@ -37,7 +37,20 @@ public sealed class WeightedHuberLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
         WeightedReduction.Validate(input, target, weights);
         using var scope = NewDisposeScope();
         var error = (input - target.to(input.dtype)).abs();
-        var loss = where(error < Beta, error.square() * (0.5 / Beta), error - 0.5 * Beta);
+
+        // A beta so small that 0.5 / beta overflows the input's dtype has no representable quadratic part: every error
+        // the dtype can tell from 0 is beyond beta, and the loss is error - beta / 2 (whose gradient at 0 is 0, not NaN).
+        var loss = 0.5 / Beta <= LargestFinite(input.dtype)
+            ? where(error < Beta, error.square() * (0.5 / Beta), error - 0.5 * Beta)
+            : error - 0.5 * Beta;
         return WeightedReduction.Reduce(loss, weights, reduction).MoveToOuterDisposeScope();
     }
+
+    private static double LargestFinite(ScalarType dtype) => dtype switch
+    {
+        ScalarType.Float16 => 65504,
+        ScalarType.BFloat16 => 3.3895313892515355e38,
+        ScalarType.Float32 => float.MaxValue,
+        _ => double.MaxValue,
+    };
 }

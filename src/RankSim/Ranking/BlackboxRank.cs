@@ -24,11 +24,16 @@ public static class BlackboxRank
     /// differentiable through blackbox interpolation.
     /// </summary>
     /// <param name="scores">Floating-point scores, [N] or [R, N] with N &gt;= 1, on any device.</param>
-    /// <param name="interpolationLambda">Interpolation strength lambda in (0, 1e30] of the backward pass (RankSim's default is 2).</param>
+    /// <param name="interpolationLambda">
+    /// Interpolation strength lambda in (0, 1e30] of the backward pass (RankSim's default is 2). A lambda so small that
+    /// s + lambda * g orders every row as s does gives an exactly zero gradient: with float32 scores near 1, lambda * |g|
+    /// must reach about 1e-7 (float32's spacing there) to move anything.
+    /// </param>
     /// <returns>
     /// Ranks in {1/N, ..., 1}, the shape of <paramref name="scores"/>; float64 for float64 scores, float32 otherwise
     /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype,
-    /// computed from the scores as they were at this call (modifying them in place afterwards does not change it).
+    /// computed from the scores as they were at this call (modifying them in place afterwards does not change it). As for
+    /// libtorch's own functions, a second backward through the result needs <c>retain_graph</c> in the first.
     /// </returns>
     /// <exception cref="ArgumentException">A null, empty, non-floating, non-finite or wrongly shaped tensor, or lambda not a finite positive number.</exception>
     public static Tensor Apply(Tensor scores, double interpolationLambda)
@@ -48,7 +53,8 @@ public static class BlackboxRank
 
         InputValidation.RequireData(scores, nameof(scores));
         InputValidation.RequireFinite(scores, nameof(scores));
-        return CpuKernels.BlackboxRank(scores, interpolationLambda);
+        using var scope = NewDisposeScope();
+        return SecondBackwardCheck.Mark(CpuKernels.BlackboxRank(scores, interpolationLambda)).MoveToOuterDisposeScope();
     }
 
     /// <summary>The dtype ranks are computed in: float64 stays, everything else becomes float32.</summary>

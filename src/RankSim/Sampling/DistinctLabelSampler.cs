@@ -44,9 +44,13 @@ internal static class DistinctLabelSampler
         return chosen.MoveToOuterDisposeScope();
     }
 
-    /// <summary>A uniformly random permutation of 0..batch-1 (int64, on <paramref name="device"/>), drawn from the generator.</summary>
+    /// <summary>
+    /// A uniformly random permutation of 0..batch-1 (int64, on <paramref name="device"/>), drawn from the generator. A
+    /// given generator draws on the CPU (TorchSharp creates every generator on the CPU, whatever device it names) and the
+    /// permutation is moved to <paramref name="device"/>.
+    /// </summary>
     internal static Tensor DrawOrder(long batch, Device device, Generator? generator) =>
         generator is null
             ? randperm(batch, dtype: ScalarType.Int64, device: device)
-            : randperm(batch, dtype: ScalarType.Int64, device: generator.device, generator: generator).to(device);
+            : randperm(batch, dtype: ScalarType.Int64, device: CPU, generator: generator).to(device);
 }

@@ -5,7 +5,11 @@ namespace RankSim;
 /// <summary>How the similarity of two feature vectors is measured (the sigma_f of RankSim, Gong et al., ICML 2022, Eq. 2).</summary>
 public enum FeatureSimilarity
 {
-    /// <summary>Cosine similarity n(f_i) . n(f_j), with n the L2 row normalisation (eps 1e-12). The paper's choice; the default.</summary>
+    /// <summary>
+    /// Cosine similarity n(f_i) . n(f_j), with n(f) = f / max(||f||, 1e-12), the L2 row normalisation of
+    /// <c>torch.nn.functional.normalize</c> (eps 1e-12). Rows with a norm below 1e-12 (zero rows: dead ReLUs, dropout,
+    /// masking) are divided by 1e-12, so their gradient stays finite. The paper's choice; the default.
+    /// </summary>
     Cosine,
 
     /// <summary>Plain dot product f_i . f_j, without normalisation.</summary>
@@ -20,9 +24,9 @@ internal static class FeatureSimilarities
 
     /// <summary>
     /// S = n(F) n(F)^T (cosine) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
-    /// features [B, D] in float32 or float64; [M, M], differentiable through <see cref="GramFunction"/>. For cosine, each
-    /// row is first divided by its largest magnitude: that leaves its cosine similarities unchanged but keeps the L2 norm
-    /// from overflowing (features near 1e20 in float32) or underflowing (near 1e-20). All-zero rows stay zero.
+    /// features [B, D] in float32 or float64; [M, M], differentiable through <see cref="GramFunction"/>. For cosine,
+    /// n(f) = f / max(||f||, eps), with the norm taken of the row divided by its largest magnitude and scaled back, so
+    /// that it neither overflows (features near 1e20 in float32) nor underflows. All-zero rows stay zero.
     /// </summary>
     public static Tensor Pairwise(Tensor features, FeatureSimilarity similarity, Tensor? rows = null)
     {

@@ -8,9 +8,9 @@ namespace RankSim;
 /// S = n n^T for the kept rows of the features, with n = normalise(f) (cosine) or n = f (dot product), as one custom
 /// autograd function of tensor operations (any device). Its backward pass needs one matrix product where autograd's
 /// generic graph needs two: for the upstream gradient G, dL/dn = (G + G^T) n. The normalisation's Jacobian is applied
-/// directly, dL/df = (dn - n (n . dn)) / (s max(||f / s||, eps)) per row, with s the row's largest magnitude (see
-/// <see cref="FeatureSimilarities.RowScale"/>); for an all-zero row n = 0 and this is dn / (s eps), as
-/// <c>normalize</c>'s own backward gives. Rows that were not kept get a zero gradient. Only private tensors are saved
+/// directly, dL/df = (dn - n (n . dn)) / max(||f||, eps) per row, with ||f|| computed as s ||f / s|| (s the row's
+/// largest magnitude, see <see cref="FeatureSimilarities.RowScale"/>) so that it neither overflows nor underflows; for
+/// an all-zero row n = 0 and this is dn / eps, finite, as <c>normalize</c>'s own backward gives. Rows that were not kept get a zero gradient. Only private tensors are saved
 /// for backward (never the caller's features), so modifying the features in place after forward cannot make backward
 /// fail. <c>Cpu.GramRowsFunction</c> computes the same on the CPU with managed row kernels.
 /// </summary>
@@ -40,9 +40,11 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
             return kept.mm(kept.t()).MoveToOuterDisposeScope();
         }
 
+        // n = f / max(||f||, eps), as normalize computes it, with ||f|| = s ||f / s|| so that it neither overflows nor
+        // underflows: denominator = max(||f / s||, eps / s), and s * denominator = max(||f||, eps).
         var scale = FeatureSimilarities.RowScale(kept);
         var scaled = kept.div_(scale);
-        var denominator = scaled.norm(1, keepdim: true).clamp_min_(FeatureSimilarities.NormalisationEpsilon);
+        var denominator = scaled.norm(1, keepdim: true).maximum(scale.reciprocal().mul_(FeatureSimilarities.NormalisationEpsilon));
         var normalised = scaled.div_(denominator);
         var similarity = normalised.mm(normalised.t());
         ctx.save_for_backward([normalised.MoveToOuterDisposeScope(), rows!, denominator.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope()]);

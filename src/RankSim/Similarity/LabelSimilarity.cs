@@ -11,15 +11,21 @@ internal static class LabelSimilarity
 {
     /// <summary>
     /// A matrix [M, M] ordered like ||y_i - y_j|| within every row, for labels [M, K] in a floating dtype: |y_i - y_j| for
-    /// K = 1 and ||y_i - y_j||^2 for K &gt; 1 (squaring is monotonic, so no square root is taken). Rank it with
-    /// <see cref="Ranks.Ascending"/> to get the ranks of L.
+    /// K = 1 and ||y_i - y_j||^2 for K &gt; 1 (squaring is monotonic, so no square root is taken). The labels are first
+    /// divided by the power of two at or below their largest magnitude: exact, it changes no order and no tie, and the
+    /// differences and squared sums can then not overflow (labels near the dtype's limit rank as they would in wider
+    /// arithmetic). Only labels more than about 2^1000 (float64; 2^100 for float32) smaller than the largest lose bits
+    /// to underflow. Rank it with <see cref="Ranks.Ascending"/> to get the ranks of L.
     /// </summary>
     public static Tensor Distances(Tensor labels)
     {
         using var scope = NewDisposeScope();
-        var result = labels.shape[1] == 1
-            ? (labels - labels.t()).abs_()
-            : (labels.unsqueeze(1) - labels.unsqueeze(0)).pow_(2).sum(dim: -1);
+        double smallestNormal = labels.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+        var largest = labels.abs().amax().clamp_min_(smallestNormal);
+        var y = labels / largest.log2_().floor_().exp2_();
+        var result = y.shape[1] == 1
+            ? (y - y.t()).abs_()
+            : (y.unsqueeze(1) - y.unsqueeze(0)).pow_(2).sum(dim: -1);
         return result.MoveToOuterDisposeScope();
     }
 

@@ -65,4 +65,29 @@ public class KernelWindowTests
     [Fact]
     public void UnknownShapesAreRejected() =>
         FluentActions.Invoking(() => new KernelWindow((KernelShape)9)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("shape");
+
+    [Theory]
+    [InlineData(KernelShape.Gaussian, 5, 1e-3)]
+    [InlineData(KernelShape.Gaussian, 9, 1e-300)]
+    [InlineData(KernelShape.Laplace, 5, 1e-3)]
+    [InlineData(KernelShape.Laplace, 5, 1e-300)]
+    [InlineData(KernelShape.Gaussian, 5, 1e6)]
+    [InlineData(KernelShape.Laplace, 5, 1e300)]
+    public void DegenerateSigmasAreRejectedAtConstruction(KernelShape shape, int size, double sigma) =>
+        FluentActions.Invoking(() => new KernelWindow(shape, size, sigma)).Should().Throw<ArgumentOutOfRangeException>()
+            .WithParameterName("sigma");
+
+    [Theory]
+    [InlineData(KernelShape.Gaussian, 1, 1e-3)]
+    [InlineData(KernelShape.Gaussian, KernelWindow.MaxSize, KernelWindow.MaxSigma)]
+    [InlineData(KernelShape.Laplace, KernelWindow.MaxSize, KernelWindow.MaxSigma)]
+    [InlineData(KernelShape.Gaussian, 3, 0.2)]
+    public void ExtremeButValidWindowsAreFiniteWithPeakOne(KernelShape shape, int size, double sigma)
+    {
+        var window = new KernelWindow(shape, size, sigma);
+        var lds = window.MaxNormalised();
+        lds.Should().HaveCount(size).And.OnlyContain(v => double.IsFinite(v) && v >= 0 && v <= 1);
+        lds.Max().Should().Be(1.0);
+        window.SumNormalised().Sum().Should().BeApproximately(1.0, 1e-9);
+    }
 }

@@ -22,6 +22,15 @@ public class LabelDistributionTests
     }
 
     [Fact]
+    public void IsIntegerTellsUnitBinsOnWholeNumbersFromOtherBinnings()
+    {
+        LabelBinning.Integers(0, 10).IsInteger.Should().BeTrue();
+        LabelBinning.IntegersFromLabels(tensor(new[] { 3L, 7L, 5L })).IsInteger.Should().BeTrue();
+        LabelBinning.FixedWidth(0, 10, 10).IsInteger.Should().BeFalse("equal widths of 1 are still float bins");
+        LabelBinning.FromEdges([0.0, 1.0, 2.0]).IsInteger.Should().BeFalse();
+    }
+
+    [Fact]
     public void CountsMatchTheReferenceHistogram() =>
         ReferenceDistribution().Counts.Should().Equal(Reference.Doubles("counts"));
 

@@ -49,6 +49,19 @@ public class BalancedMseTests
     }
 
     [Fact]
+    public void LogDensityIsTheLogOfTheWeightedSumOfNormalDensities()
+    {
+        var mixture = new GaussianMixture([0.0, 3.0], [1.0, 4.0], [0.25, 0.75]);
+
+        // At x = 1: 0.25 N(1; 0, 1) + 0.75 N(1; 3, 4), each N(x; m, v) = exp(-(x - m)^2 / (2 v)) / sqrt(2 pi v).
+        double expected = Math.Log((0.25 * Math.Exp(-0.5) / Math.Sqrt(2 * Math.PI)) + (0.75 * Math.Exp(-0.5) / Math.Sqrt(8 * Math.PI)));
+        mixture.LogDensity(1.0).Should().BeApproximately(expected, 1e-14);
+
+        // Far in the tail the log stays finite where the densities themselves underflow.
+        double.IsFinite(mixture.LogDensity(1e3)).Should().BeTrue();
+    }
+
+    [Fact]
     public void LearnableNoiseIsAParameterAndFixedNoiseIsNot()
     {
         new BmcLoss(2.0).parameters().Should().ContainSingle();

@@ -23,13 +23,13 @@ public abstract class NumericsTests(bool referencePath) : BothPaths(referencePat
     }
 
     [Theory]
-    [InlineData(1e-20, ScalarType.Float32)]
     [InlineData(1e-10, ScalarType.Float32)]
     [InlineData(1e10, ScalarType.Float32)]
     [InlineData(1e20, ScalarType.Float32)]
-    [InlineData(1e-20, ScalarType.Float64)]
+    [InlineData(1e-10, ScalarType.Float64)]
     [InlineData(1e20, ScalarType.Float64)]
-    public void FeatureMagnitudesFromTinyToHugeGiveTheSameRanks(double magnitude, ScalarType dtype)
+    [InlineData(1e150, ScalarType.Float64)]
+    public void FeatureMagnitudesWhoseNormsExceedEpsGiveTheSameRanks(double magnitude, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         var unit = randn(40, 16, dtype: ScalarType.Float64, generator: new Generator(1));
@@ -37,8 +37,57 @@ public abstract class NumericsTests(bool referencePath) : BothPaths(referencePat
         var scaled = (unit * magnitude).to(dtype);
         ShouldBeFiniteAndDeterministic(scaled, labels, $"magnitude {magnitude}");
 
-        // Cosine similarity ignores the scale, so the loss is the one of the unit-scale features.
+        // Cosine similarity ignores the scale (for rows whose norm is at least eps = 1e-12), so the loss is the one of
+        // the unit-scale features.
         Run(scaled, labels).Loss.Should().BeApproximately(Run(unit.to(dtype), labels).Loss, 1e-6);
+    }
+
+    /// <summary>
+    /// Rows whose norm is below eps = 1e-12 (zero rows from dead ReLUs, dropout or masking; denormal rows) are divided by
+    /// eps, as <c>normalize</c> does: similarities, loss and gradient stay finite on both paths and in every float dtype,
+    /// and an optimizer step leaves the weights finite.
+    /// </summary>
+    [Theory]
+    [InlineData(ScalarType.Float16)]
+    [InlineData(ScalarType.BFloat16)]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void ZeroAndDenormalRowsAmongNormalRowsGiveFiniteGradients(ScalarType dtype)
+    {
+        using var scope = NewDisposeScope();
+        var values = randn(24, 6, dtype: ScalarType.Float64, generator: new Generator(11));
+        values[3] = zeros(6, dtype: ScalarType.Float64);
+        values[17] = full(6, dtype == ScalarType.Float64 ? 1e-310 : 1e-40, dtype: ScalarType.Float64);
+        var labels = arange(24, dtype: ScalarType.Float32);
+        var layer = new TorchSharp.Modules.Parameter(values.to(dtype));
+        var optimizer = optim.SGD([layer], 0.1);
+        foreach (var similarity in new[] { FeatureSimilarity.Cosine, FeatureSimilarity.DotProduct })
+        {
+            optimizer.zero_grad();
+            var loss = new RankSimLoss(featureSimilarity: similarity).call(layer, labels);
+            loss.backward();
+            var gradient = layer.grad!.Doubles();
+            double.IsFinite(loss.to(ScalarType.Float64).item<double>()).Should().BeTrue($"{dtype} {similarity}");
+            gradient.Should().OnlyContain(g => double.IsFinite(g), $"{dtype} {similarity}: the gradient of every row is finite");
+            optimizer.step();
+            layer.Doubles().Should().OnlyContain(w => double.IsFinite(w), $"{dtype} {similarity}: weights after one step");
+        }
+    }
+
+    [Theory]
+    [InlineData(ScalarType.Float32)]
+    [InlineData(ScalarType.Float64)]
+    public void AZeroRowsCosineGradientIsTheUpstreamGradientOverEps(ScalarType dtype)
+    {
+        // For f = 0, n = f / max(||f||, eps) has the Jacobian I / eps: dL/df = dL/dn / eps.
+        using var scope = NewDisposeScope();
+        var features = tensor(new[] { 0.0, 0.0, 1.0, 0.0, 0.6, 0.8 }, dtype: dtype).reshape(3, 2).requires_grad_();
+        var upstream = tensor(new[] { 0.0, 1.0, 2.0, 1.0, 0.0, 0.5, 2.0, 0.5, 0.0 }, dtype: dtype).reshape(3, 3);
+        var similarity = CpuKernels.Similarity(features, FeatureSimilarity.Cosine, null);
+        (similarity * upstream).sum().backward();
+
+        // dL/dn_0 = sum_j (G_0j + G_j0) n_j = 2 * (1 * [1, 0] + 2 * [0.6, 0.8]) = [4.4, 3.2].
+        features.grad![0].Doubles().Should().Equal([4.4e12, 3.2e12], (a, e) => Math.Abs(a - e) <= 1e-3 * Math.Abs(e));
     }
 
     [Fact]

@@ -8,7 +8,15 @@ namespace RankSim;
 /// <summary>
 /// Common part of the Balanced MSE losses (Ren et al., "Balanced MSE for Imbalanced Visual Regression", CVPR 2022):
 /// the noise variance sigma^2, fixed or learnable. Learnable, it is held as the parameter <c>noise_sigma</c>
-/// (sigma^2 = noise_sigma^2, so it stays non-negative); add the loss's <c>parameters()</c> to the optimizer.
+/// (sigma^2 = noise_sigma^2, so it stays non-negative); add the loss's <c>parameters()</c> to the optimizer. The
+/// paper's code trains it with its own learning rate, 1e-2, in a second parameter group:
+/// <code>
+/// var optimizer = optim.Adam(new List&lt;Modules.Adam.ParamGroup&gt;
+/// {
+///     new(model.parameters(), lr: 1e-3),
+///     new(bmc.parameters(), lr: 1e-2),
+/// });
+/// </code>
 /// </summary>
 public abstract class BalancedMseLoss : Loss<Tensor, Tensor, Tensor>
 {
@@ -17,12 +25,14 @@ public abstract class BalancedMseLoss : Loss<Tensor, Tensor, Tensor>
     /// <summary>Creates the noise variance.</summary>
     /// <param name="initialNoiseVariance">sigma^2 at the start, &gt; 0.</param>
     /// <param name="learnable">Whether sigma^2 is a trainable parameter.</param>
-    /// <exception cref="ArgumentOutOfRangeException">The variance is not finite and positive.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The variance is not in [<see cref="MinNoiseVariance"/>, <see cref="MaxNoiseVariance"/>].</exception>
     private protected BalancedMseLoss(double initialNoiseVariance, bool learnable) : base(Reduction.Mean)
     {
-        if (!double.IsFinite(initialNoiseVariance) || initialNoiseVariance <= 0)
+        if (!double.IsFinite(initialNoiseVariance) || initialNoiseVariance < MinNoiseVariance || initialNoiseVariance > MaxNoiseVariance)
         {
-            throw new ArgumentOutOfRangeException(nameof(initialNoiseVariance), initialNoiseVariance, "The noise variance must be a finite number greater than 0.");
+            throw new ArgumentOutOfRangeException(
+                nameof(initialNoiseVariance), initialNoiseVariance,
+                $"The noise variance must lie in [{MinNoiseVariance:G}, {MaxNoiseVariance:G}]: it is kept as a float32 sigma, whose square must be a normal float32 number.");
         }
 
         var sigma = tensor(Math.Sqrt(initialNoiseVariance), dtype: ScalarType.Float32);
@@ -30,6 +40,12 @@ public abstract class BalancedMseLoss : Loss<Tensor, Tensor, Tensor>
         Learnable = learnable;
         RegisterComponents();
     }
+
+    /// <summary>The smallest noise variance accepted, 1e-30 (sigma = 1e-15 in float32).</summary>
+    public const double MinNoiseVariance = 1e-30;
+
+    /// <summary>The largest noise variance accepted, 1e30 (sigma = 1e15 in float32).</summary>
+    public const double MaxNoiseVariance = 1e30;
 
     /// <summary>Whether sigma^2 is trained.</summary>
     public bool Learnable { get; }

@@ -1,4 +1,4 @@
-namespace RankSim.Tests.Ranking;
+namespace RankSim.Tests.Cpu;
 
 /// <summary>
 /// <see cref="RowBlocks"/>, which shares the rows of the CPU kernels over libtorch's OpenMP team

@@ -1,4 +1,4 @@
-namespace RankSim.Tests.Ranking;
+namespace RankSim.Tests.Cpu;
 
 /// <summary>
 /// The CPU kernels (<see cref="RowRanker"/>, <see cref="ScalarLabelRanker"/>) against the device-generic path

@@ -1,12 +1,12 @@
 using Reduction = TorchSharp.torch.nn.Reduction;
 
-namespace RankSim.Tests;
+namespace RankSim.Tests.Cpu;
 
 /// <summary>
 /// The fused CPU objective (<see cref="FusedObjectiveFunction"/>) and the CPU blackbox function against the tensor-operation
 /// formulas that run on other devices.
 /// </summary>
-public class RankSimObjectiveTests
+public class KernelVersusReferenceTests
 {
     [Theory]
     [InlineData(Reduction.Sum, 2.0, 7)]

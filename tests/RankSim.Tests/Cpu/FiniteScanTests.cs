@@ -1,4 +1,4 @@
-namespace RankSim.Tests;
+namespace RankSim.Tests.Cpu;
 
 public class FiniteScanTests
 {

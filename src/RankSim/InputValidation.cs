@@ -99,8 +99,8 @@ internal static class InputValidation
     public const long MaxExactInteger = 1L << 53;
 
     /// <summary>
-    /// Rejects int64 labels beyond +-2^53, which float64 cannot hold exactly (neighbouring labels would merge). Costs one
-    /// device-to-host synchronisation, for int64 tensors only.
+    /// Rejects int64 labels beyond +-2^53, which float64 cannot hold exactly (neighbouring labels would merge). Reads CPU
+    /// labels in place; elsewhere costs one device-to-host synchronisation, for int64 tensors only.
     /// </summary>
     public static void RequireExactInFloat64(Tensor labels, string name)
     {
@@ -109,12 +109,18 @@ internal static class InputValidation
             return;
         }
 
-        using var scope = NewDisposeScope();
-        if (labels.gt(MaxExactInteger).logical_or_(labels.lt(-MaxExactInteger)).any().item<bool>())
+        bool within = CpuKernels.AllWithin(labels, MaxExactInteger) ?? WithinByLibtorch(labels);
+        if (!within)
         {
             throw new ArgumentException(
                 $"{name} holds integers beyond +-2^53 ({MaxExactInteger}), which float64 cannot represent exactly; labels that far apart would merge. Rescale or shift them.", name);
         }
+    }
+
+    private static bool WithinByLibtorch(Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        return !labels.gt(MaxExactInteger).logical_or_(labels.lt(-MaxExactInteger)).any().item<bool>();
     }
 
     /// <summary>

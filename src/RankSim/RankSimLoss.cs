@@ -102,10 +102,12 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
 
         // float16 features: the gradient comes back saturated to float16's range (a zero row's can exceed it).
         var f = flat.dtype == ScalarType.Float16 ? SaturatingCastFunction.apply(flat) : flat.to(workingDtype);
-        // Labels are grouped and ranked in float64 whatever their dtype: exact for every float32 label and every integer
-        // up to 2^53 (validated), and label distances of float32 labels near its limit cannot overflow.
+        // Floating labels are ranked in their working dtype (float32 or float64, as the reference implementation ranks
+        // them); integer labels in float64, exact up to 2^53 (validated). Label distances never overflow: the kernel
+        // declines a range that would, and the tensor formula scales the labels by a power of two first.
         var y = labels.detach();
-        y = (y.dim() == 2 ? y : y.reshape(batch, -1)).to(ScalarType.Float64);
+        y = y.dim() == 2 ? y : y.reshape(batch, -1);
+        y = y.to(InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64);
 
         // Each step below is computed by a CPU kernel or by its tensor formula; CpuKernels decides, here and nowhere else.
         var kept = SubsampleDistinctLabels ? CpuKernels.SampleDistinctLabels(y, _generator) : null;

@@ -9,7 +9,7 @@ namespace RankSim.Cpu;
 /// <summary>
 /// <see cref="BlackboxRank.BlackboxRankFunction"/> on the CPU: the same ranks and gradient, with the rows ranked by
 /// <see cref="RowRanker"/> and, for float32, the whole gradient of a row (perturb, rank, difference) computed in one
-/// pass by <see cref="GradientRow"/>. Forward saves private copies of the scores and ranks.
+/// pass by <see cref="GradientRow"/>. Saves what the tensor function saves.
 /// </summary>
 internal sealed class BlackboxRankRowsFunction : autograd.SingleTensorFunction<BlackboxRankRowsFunction>
 {
@@ -24,9 +24,9 @@ internal sealed class BlackboxRankRowsFunction : autograd.SingleTensorFunction<B
         var scores = (Tensor)vars[0];
         double lambda = (double)vars[1];
         using var scope = NewDisposeScope();
-        var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(BlackboxRank.WorkingDtype(scores.dtype), copy: true));
+        var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(BlackboxRank.WorkingDtype(scores.dtype)));
         var ranks = RowRanker.Rank(rows, descending: true, RankTies.IndexOrder);
-        ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.clone().MoveToOuterDisposeScope()]);
+        ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.MoveToOuterDisposeScope()]);
         ctx.save_data(LambdaKey, lambda);
         ctx.save_data(DtypeKey, scores.dtype);
         ctx.save_data(ShapeKey, scores.shape);

@@ -51,6 +51,16 @@ internal static class CpuKernels
             ? FiniteScan.AllFinite(tensor)
             : null;
 
+    /// <summary>
+    /// Whether every value of an int64 tensor lies in [-<paramref name="bound"/>, <paramref name="bound"/>]; null when
+    /// no kernel reads it (the caller uses libtorch).
+    /// </summary>
+    public static bool? AllWithin(Tensor tensor, long bound) =>
+        Enabled && tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Int64 && tensor.is_contiguous()
+            && FitsOneSpan(tensor.numel(), sizeof(long))
+            ? FiniteScan.AllWithin(tensor, bound)
+            : null;
+
     /// <summary>One sample per distinct label of <paramref name="labels"/> [B, K] (see <see cref="DistinctLabelSampler.Sample"/>).</summary>
     public static Tensor? SampleDistinctLabels(Tensor labels, Generator? generator)
     {

@@ -31,9 +31,10 @@ public static class BlackboxRank
     /// </param>
     /// <returns>
     /// Ranks in {1/N, ..., 1}, the shape of <paramref name="scores"/>; float64 for float64 scores, float32 otherwise
-    /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype,
-    /// computed from the scores as they were at this call (modifying them in place afterwards does not change it). As for
-    /// libtorch's own functions, a second backward through the result needs <c>retain_graph</c> in the first.
+    /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype.
+    /// Changing the scores or the result in place before backward makes backward throw a catchable exception (as for
+    /// libtorch's functions; the process is never aborted). Unlike libtorch's functions, a second backward through the
+    /// result without <c>retain_graph</c> runs again: TorchSharp keeps the tensors a custom function saved.
     /// </returns>
     /// <exception cref="ArgumentException">A null, empty, non-floating, non-finite or wrongly shaped tensor, or lambda not a finite positive number.</exception>
     public static Tensor Apply(Tensor scores, double interpolationLambda)
@@ -53,8 +54,7 @@ public static class BlackboxRank
 
         InputValidation.RequireData(scores, nameof(scores));
         InputValidation.RequireFinite(scores, nameof(scores));
-        using var scope = NewDisposeScope();
-        return SecondBackwardCheck.Mark(CpuKernels.BlackboxRank(scores, interpolationLambda)).MoveToOuterDisposeScope();
+        return CpuKernels.BlackboxRank(scores, interpolationLambda);
     }
 
     /// <summary>The dtype ranks are computed in: float64 stays, everything else becomes float32.</summary>
@@ -75,8 +75,9 @@ public static class BlackboxRank
     }
 
     /// <summary>
-    /// The custom autograd function of the formula above, by tensor operations (any device). Forward saves private copies
-    /// of the scores and ranks, never the caller's tensors. <c>Cpu.BlackboxRankRowsFunction</c> computes the same on the CPU.
+    /// The custom autograd function of the formula above, by tensor operations (any device). It saves the scores and the
+    /// ranks it returns; changing either in place before backward makes backward fail with a catchable error, as for
+    /// libtorch's own functions. <c>Cpu.BlackboxRankRowsFunction</c> computes the same on the CPU.
     /// </summary>
     internal sealed class BlackboxRankFunction : autograd.SingleTensorFunction<BlackboxRankFunction>
     {
@@ -91,9 +92,9 @@ public static class BlackboxRank
             var scores = (Tensor)vars[0];
             double lambda = (double)vars[1];
             using var scope = NewDisposeScope();
-            var rows = scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype), copy: true);
+            var rows = scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype));
             var ranks = Ranks.Descending(rows, RankTies.IndexOrder);
-            ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.clone().MoveToOuterDisposeScope()]);
+            ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.MoveToOuterDisposeScope()]);
             ctx.save_data(LambdaKey, lambda);
             ctx.save_data(DtypeKey, scores.dtype);
             ctx.save_data(ShapeKey, scores.shape);

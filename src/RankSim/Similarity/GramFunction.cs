@@ -10,9 +10,8 @@ namespace RankSim;
 /// generic graph needs two: for the upstream gradient G, dL/dn = (G + G^T) n. The normalisation's Jacobian is applied
 /// directly, dL/df = (dn - n (n . dn)) / max(||f||, eps) per row, with ||f|| computed as s ||f / s|| (s the row's
 /// largest magnitude, see <see cref="FeatureSimilarities.RowScale"/>) so that it neither overflows nor underflows; for
-/// an all-zero row n = 0 and this is dn / eps, finite, as <c>normalize</c>'s own backward gives. Rows that were not kept get a zero gradient. Only private tensors are saved
-/// for backward (never the caller's features), so modifying the features in place after forward cannot make backward
-/// fail. <c>Cpu.GramRowsFunction</c> computes the same on the CPU with managed row kernels.
+/// an all-zero row n = 0 and this is dn / eps, finite, as <c>normalize</c>'s own backward gives. Rows that were not
+/// kept get a zero gradient. <c>Cpu.GramRowsFunction</c> computes the same on the CPU with managed row kernels.
 /// </summary>
 internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
 {
@@ -31,8 +30,9 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         ctx.save_data(CosineKey, cosine);
         ctx.save_data(BatchKey, features.shape[0]);
 
-        // A private copy even without rows: the saved tensor must not share the caller's storage or version counter.
-        var kept = rows is null ? features.detach().clone() : features.index_select(0, rows);
+        // Without rows the caller's features themselves are saved (dot product): changing them in place before backward
+        // makes backward fail with a catchable error, as for libtorch's own functions.
+        var kept = rows is null ? features.detach() : features.index_select(0, rows);
         if (!cosine)
         {
             // Saved tensors must outlive this scope: they move out with the result (the caller's scope owns them).
@@ -43,7 +43,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         // n = f / max(||f||, eps), as normalize computes it, with ||f|| = s ||f / s|| so that it neither overflows nor
         // underflows: denominator = max(||f / s||, eps / s), and s * denominator = max(||f||, eps).
         var scale = FeatureSimilarities.RowScale(kept);
-        var scaled = kept.div_(scale);
+        var scaled = kept / scale;
         var denominator = scaled.norm(1, keepdim: true).maximum(scale.reciprocal().mul_(FeatureSimilarities.NormalisationEpsilon));
         var normalised = scaled.div_(denominator);
         var similarity = normalised.mm(normalised.t());

@@ -32,7 +32,7 @@ public static class BlackboxRank
     /// <returns>
     /// Ranks in {1/N, ..., 1}, the shape of <paramref name="scores"/>; float64 for float64 scores, float32 otherwise
     /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype.
-    /// Changing the scores in place before backward makes backward throw a catchable exception (as for
+    /// Changing the scores or the result in place before backward makes backward throw a catchable exception (as for
     /// libtorch's functions; the process is never aborted). Unlike libtorch's functions, a second backward through the
     /// result without <c>retain_graph</c> runs again: TorchSharp keeps the tensors a custom function saved.
     /// </returns>
@@ -94,8 +94,9 @@ public static class BlackboxRank
             using var scope = NewDisposeScope();
             var rows = scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype));
             var ranks = Ranks.Descending(rows, RankTies.IndexOrder);
-            // The ranks are saved as a copy: saving the returned tensor itself made a call 3x slower at N = 1024 (measured).
-        ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.clone().MoveToOuterDisposeScope()]);
+            // The ranks are saved as a detached alias of the result (same storage and version counter): saving the returned
+            // tensor itself made a call 3x slower at N = 1024 (measured), a copy costs 64 MB at N = 4096.
+            ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
             ctx.save_data(LambdaKey, lambda);
             ctx.save_data(DtypeKey, scores.dtype);
             ctx.save_data(ShapeKey, scores.shape);

@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
-using RankSim.Autograd;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,52 +12,16 @@ namespace RankSim.Cpu;
 /// </summary>
 internal sealed class BlackboxRankRowsFunction : autograd.SingleTensorFunction<BlackboxRankRowsFunction>
 {
-    private const string LambdaKey = "lambda";
-    private const string DtypeKey = "dtype";
-    private const string ShapeKey = "shape";
-
     public override string Name => nameof(BlackboxRankRowsFunction);
 
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
-    {
-        var scores = (Tensor)vars[0];
-        double lambda = (double)vars[1];
-        using var scope = NewDisposeScope();
-        var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(BlackboxRank.WorkingDtype(scores.dtype)));
-        var ranks = RowRanker.Rank(rows, descending: true, RankTies.IndexOrder);
-        // The ranks are saved as a detached alias of the result (same storage and version counter): saving the returned
-        // tensor itself made a call 3x slower at N = 1024 (measured), a copy costs 64 MB at N = 4096.
-        ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
-        ctx.save_data(LambdaKey, lambda);
-        ctx.save_data(DtypeKey, scores.dtype);
-        ctx.save_data(ShapeKey, scores.shape);
-        // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
-        var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
-        return output.MoveToOuterDisposeScope();
-    }
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) =>
+        BlackboxRank.Forward(ctx, vars, RowBlocks.Contiguous, rows => RowRanker.Rank(rows, descending: true, RankTies.IndexOrder));
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-        BackwardGuard.Run(Name, 2, () =>
+        BlackboxRank.Backward(ctx, grad_output, Name, (scores, upstream, ranks, lambda) =>
         {
-            using var scope = NewDisposeScope();
-            var saved = ctx.get_saved_variables();
-
-            // Detached: a saved leaf that requires grad comes back requiring grad, and every view of it taken here
-            // would then be recorded by autograd.
-            var scores = saved[0].detach();
-            var ranks = saved[1].detach();
-            var upstream = BackwardGuard.Dense(grad_output, ranks.dtype);
-            if (upstream is null)
-            {
-                return [null!, null!];
-            }
-
-            double lambda = (double)ctx.get_data(LambdaKey);
-            var dtype = (ScalarType)ctx.get_data(DtypeKey);
-            var shape = (long[])ctx.get_data(ShapeKey);
-            var g = RowBlocks.Contiguous(upstream.reshape(ranks.shape));
-            var gradient = ranks.dtype == ScalarType.Float32 ? Gradient(scores, g, ranks, lambda) : GradientFloat64(scores, g, ranks, lambda);
-            return [gradient.reshape(shape).to(dtype).MoveToOuterDisposeScope(), null!];
+            var g = RowBlocks.Contiguous(upstream);
+            return ranks.dtype == ScalarType.Float32 ? Gradient(scores, g, ranks, lambda) : GradientFloat64(scores, g, ranks, lambda);
         });
 
     /// <summary>

@@ -81,51 +81,68 @@ public static class BlackboxRank
     /// </summary>
     internal sealed class BlackboxRankFunction : autograd.SingleTensorFunction<BlackboxRankFunction>
     {
-        private const string LambdaKey = "lambda";
-        private const string DtypeKey = "dtype";
-        private const string ShapeKey = "shape";
-
         public override string Name => nameof(BlackboxRankFunction);
 
-        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
-        {
-            var scores = (Tensor)vars[0];
-            double lambda = (double)vars[1];
-            using var scope = NewDisposeScope();
-            var rows = scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype));
-            var ranks = Ranks.Descending(rows, RankTies.IndexOrder);
-            // The ranks are saved as a detached alias of the result (same storage and version counter): saving the returned
-            // tensor itself made a call 3x slower at N = 1024 (measured), a copy costs 64 MB at N = 4096.
-            ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
-            ctx.save_data(LambdaKey, lambda);
-            ctx.save_data(DtypeKey, scores.dtype);
-            ctx.save_data(ShapeKey, scores.shape);
-            // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
-        var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
-        return output.MoveToOuterDisposeScope();
-        }
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) =>
+            Forward(ctx, vars, scores => scores, rows => Ranks.Descending(rows, RankTies.IndexOrder));
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-            BackwardGuard.Run(Name, 2, () =>
-            {
-                using var scope = NewDisposeScope();
-                var saved = ctx.get_saved_variables();
-
-                // Detached: a saved leaf that requires grad comes back requiring grad, and every view of it taken here
-                // would then be recorded by autograd.
-                var scores = saved[0].detach();
-                var ranks = saved[1].detach();
-                var upstream = BackwardGuard.Dense(grad_output, ranks.dtype);
-                if (upstream is null)
-                {
-                    return [null!, null!];
-                }
-
-                double lambda = (double)ctx.get_data(LambdaKey);
-                var dtype = (ScalarType)ctx.get_data(DtypeKey);
-                var shape = (long[])ctx.get_data(ShapeKey);
-                var gradient = Gradient(scores, upstream.reshape(ranks.shape), ranks, lambda);
-                return [gradient.reshape(shape).to(dtype).MoveToOuterDisposeScope(), null!];
-            });
+            Backward(ctx, grad_output, Name, Gradient);
     }
+
+    private const string LambdaKey = "lambda";
+    private const string DtypeKey = "dtype";
+    private const string ShapeKey = "shape";
+
+    /// <summary>
+    /// The forward pass shared by the tensor and the CPU function: the scores as rows [R, N] in the working dtype (made
+    /// ready by <paramref name="prepareRows"/>), ranked by <paramref name="rank"/>; saves what <see cref="Backward"/>
+    /// needs and returns the ranks in the scores' shape.
+    /// </summary>
+    internal static Tensor Forward(autograd.AutogradContext ctx, object[] vars, Func<Tensor, Tensor> prepareRows, Func<Tensor, Tensor> rank)
+    {
+        var scores = (Tensor)vars[0];
+        using var scope = NewDisposeScope();
+        var rows = prepareRows(scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype)));
+        var ranks = rank(rows);
+
+        // The ranks are saved as a detached alias of the result (same storage and version counter): saving the returned
+        // tensor itself made a call 3x slower at N = 1024 (measured), a copy costs 64 MB at N = 4096.
+        ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
+        ctx.save_data(LambdaKey, (double)vars[1]);
+        ctx.save_data(DtypeKey, scores.dtype);
+        ctx.save_data(ShapeKey, scores.shape);
+
+        // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
+        var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
+        return output.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The backward pass shared by the tensor and the CPU function: the saved scores and ranks, the upstream gradient made
+    /// dense in the ranks' dtype, <paramref name="gradient"/>(scores, upstream, ranks, lambda) of shape [R, N], returned
+    /// in the scores' shape and dtype. Runs inside <see cref="BackwardGuard.Run"/>.
+    /// </summary>
+    internal static List<Tensor> Backward(autograd.AutogradContext ctx, Tensor gradOutput, string name, Func<Tensor, Tensor, Tensor, double, Tensor> gradient) =>
+        BackwardGuard.Run(name, 2, () =>
+        {
+            using var scope = NewDisposeScope();
+            var saved = ctx.get_saved_variables();
+
+            // Detached: a saved leaf that requires grad comes back requiring grad, and every view of it taken here
+            // would then be recorded by autograd.
+            var scores = saved[0].detach();
+            var ranks = saved[1].detach();
+            var upstream = BackwardGuard.Dense(gradOutput, ranks.dtype);
+            if (upstream is null)
+            {
+                return [null!, null!];
+            }
+
+            double lambda = (double)ctx.get_data(LambdaKey);
+            var dtype = (ScalarType)ctx.get_data(DtypeKey);
+            var shape = (long[])ctx.get_data(ShapeKey);
+            var result = gradient(scores, upstream.reshape(ranks.shape), ranks, lambda);
+            return [result.reshape(shape).to(dtype).MoveToOuterDisposeScope(), null!];
+        });
 }

@@ -75,10 +75,16 @@ internal static unsafe class OpenMpTeam
                 return;
             }
 
-            var torch = LoadedLibrary("libtorch_cpu.so");
+            if (!TryFindLoaded("libtorch_cpu.so", out var torch))
+            {
+                // The C library's dlopen is not reachable (not glibc): the thread pool, for good.
+                _threading = CpuThreading.ThreadPool;
+                return;
+            }
+
             if (torch == IntPtr.Zero)
             {
-                // Not loaded yet (or the C library's dlopen is not reachable): ask again next time, load nothing.
+                // Not loaded yet: ask again next time, load nothing.
                 return;
             }
 
@@ -95,22 +101,28 @@ internal static unsafe class OpenMpTeam
         }
     }
 
-    /// <summary>The handle of <paramref name="name"/> if the process has loaded it already, else zero; never loads it.</summary>
-    private static IntPtr LoadedLibrary(string name)
+    /// <summary>
+    /// The handle of <paramref name="name"/> if the process has loaded it already, else zero; never loads it. False when
+    /// neither glibc's libc.so.6 nor libdl.so.2 provides dlopen.
+    /// </summary>
+    private static bool TryFindLoaded(string name, out IntPtr handle)
     {
         try
         {
-            return DlopenLibc(name, RtldLazy | RtldNoLoad);
+            handle = DlopenLibc(name, RtldLazy | RtldNoLoad);
+            return true;
         }
         catch (Exception exception) when (exception is DllNotFoundException or EntryPointNotFoundException)
         {
             try
             {
-                return DlopenLibdl(name, RtldLazy | RtldNoLoad);
+                handle = DlopenLibdl(name, RtldLazy | RtldNoLoad);
+                return true;
             }
             catch (Exception inner) when (inner is DllNotFoundException or EntryPointNotFoundException)
             {
-                return IntPtr.Zero;
+                handle = IntPtr.Zero;
+                return false;
             }
         }
     }

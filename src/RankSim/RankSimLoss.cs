@@ -102,6 +102,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
 
         // float16 features: the gradient comes back saturated to float16's range (a zero row's can exceed it).
         var f = flat.dtype == ScalarType.Float16 ? SaturatingCastFunction.apply(flat) : flat.to(workingDtype);
+
         // Floating labels are ranked in their working dtype (float32 or float64, as the reference implementation ranks
         // them); integer labels in float64, exact up to 2^53 (validated). Label distances never overflow: the kernel
         // declines a range that would, and the tensor formula scales the labels by a power of two first.

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using static TorchSharp.torch;
 
@@ -15,49 +14,58 @@ internal sealed record Dataset(string Name, Tensor TrainX, Tensor TrainY, Tensor
 
 internal static class Datasets
 {
-    /// <summary>Per label bin, validation and test each take up to <paramref name="cap"/> samples (a quarter of the bin at most); the rest trains.</summary>
+    /// <summary>Per label bin, validation and test each take up to <see cref="Cap"/> samples (a quarter of the bin at most); the rest trains.</summary>
     public const int Cap = 60;
 
-    public static Dataset Load(Options options, int seed) => options.Dataset switch
+    /// <summary>The widest label range, in integer bins, the sample accepts (DIR benchmarks use up to a few hundred).</summary>
+    public const int MaxLabelSpan = 10_000;
+
+    /// <summary>Reads and checks the data once; the function returned gives the split (and, for images, the draw) of a seed.</summary>
+    /// <exception cref="InputException">The file cannot be read or its contents cannot be used.</exception>
+    public static Func<int, Dataset> Open(ExperimentSettings settings) => settings.Dataset switch
     {
-        "randhie" => FromCsv("RAND HIE (mdvis)", Path.Combine(AppContext.BaseDirectory, "Data", "randhie.csv"), "mdvis", seed),
-        "csv" => FromCsv(Path.GetFileName(options.DataFile!), options.DataFile!, options.LabelColumn!, seed),
-        _ => AgeDbLike(seed, options.Quick),
+        "randhie" => Tabular("RAND HIE (mdvis)", CsvTable.Read(Path.Combine(AppContext.BaseDirectory, "Data", "randhie.csv"), "mdvis")),
+        "csv" => Tabular(Path.GetFileName(settings.DataFile!), CsvTable.Read(settings.DataFile!, settings.LabelColumn!)),
+        _ => seed => AgeDbLike(seed, settings.Quick),
     };
 
-    /// <summary>A numeric CSV with a header: the label column and every other column as a feature.</summary>
-    private static Dataset FromCsv(string name, string path, string labelColumn, int seed)
+    /// <summary>Checks that the labels fit the integer binning and that the DIR split leaves data in each part.</summary>
+    private static Func<int, Dataset> Tabular(string name, CsvTable table)
     {
-        if (!File.Exists(path))
+        double low = Math.Floor(table.Labels.Min()), high = Math.Floor(table.Labels.Max());
+        if (high - low + 1 > MaxLabelSpan)
         {
-            throw new ArgumentException($"No such data file: {path}.");
+            throw new InputException($"{table.Path}, column '{table.LabelColumn}': labels from {low:G6} to {high:G6} span {high - low + 1:N0} integer bins; "
+                + $"the DIR metrics here bin labels by whole number and this sample accepts at most {MaxLabelSpan:N0}: rescale the label (e.g. thousands instead of units).");
         }
 
-        var lines = File.ReadAllLines(path).Where(l => l.Trim().Length > 0).ToArray();
-        var header = lines[0].Split(',').Select(h => h.Trim().Trim('"')).ToArray();
-        int labelIndex = Array.IndexOf(header, labelColumn);
-        if (labelIndex < 0)
+        var (train, val, test) = BalancedSplit(table.Labels, seed: 0);
+        if (train.Length < 2 || val.Length == 0 || test.Length == 0)
         {
-            throw new ArgumentException($"Column '{labelColumn}' is not in {path} (columns: {string.Join(", ", header)}).");
+            throw new InputException($"{table.Path}: {table.Labels.Length} data rows leave {train.Length} for training, {val.Length} for validation and {test.Length} for test; "
+                + "the DIR split gives validation and test a quarter of each whole-number label bin (at most 60), so some label bin needs at least 4 rows and at least 6 rows are needed in all.");
         }
 
-        var rows = lines.Skip(1).Select((line, n) => line.Split(',').Select(cell =>
-            double.TryParse(cell.Trim().Trim('"'), NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && double.IsFinite(v)
-                ? v : throw new ArgumentException($"{path}, data row {n + 1}: '{cell}' is not a finite number.")).ToArray()).ToArray();
-        if (rows.Any(r => r.Length != header.Length))
+        return seed => FromTable(name, table, seed);
+    }
+
+    /// <summary>The seed's DIR split of a table; features standardised (in float64) with the training rows' statistics.</summary>
+    private static Dataset FromTable(string name, CsvTable table, int seed)
+    {
+        var (train, val, test) = BalancedSplit(table.Labels, seed);
+        int width = table.FeatureColumns.Count;
+        var mean = new double[width];
+        var std = new double[width];
+        for (int c = 0; c < width; c++)
         {
-            throw new ArgumentException($"{path}: every row needs {header.Length} cells.");
+            mean[c] = train.Average(i => table.Features[i][c]);
+            double m = mean[c];
+            std[c] = Math.Max(1e-6, Math.Sqrt(train.Sum(i => (table.Features[i][c] - m) * (table.Features[i][c] - m)) / Math.Max(1, train.Length - 1)));
         }
 
-        var y = rows.Select(r => r[labelIndex]).ToArray();
-        var x = rows.Select(r => r.Where((_, c) => c != labelIndex).ToArray()).ToArray();
-        var (train, val, test) = BalancedSplit(y, seed);
-        Tensor Rows(int[] index) => tensor(index.SelectMany(i => x[i]).ToArray(), [index.Length, x[0].Length], dtype: ScalarType.Float32);
-        Tensor Labels(int[] index) => tensor(index.Select(i => (float)y[i]).ToArray());
-        var (trainX, valX, testX) = (Rows(train), Rows(val), Rows(test));
-        var mean = trainX.mean([0], keepdim: true);
-        var std = trainX.std(0, keepdim: true).clamp_min(1e-6);
-        return new Dataset(name, (trainX - mean) / std, Labels(train), (valX - mean) / std, Labels(val), (testX - mean) / std, Labels(test), Images: false);
+        Tensor Rows(int[] index) => tensor(index.SelectMany(i => table.Features[i].Select((v, c) => (float)((v - mean[c]) / std[c]))).ToArray(), [index.Length, width]);
+        Tensor Labels(int[] index) => tensor(index.Select(i => (float)table.Labels[i]).ToArray());
+        return new Dataset(name, Rows(train), Labels(train), Rows(val), Labels(val), Rows(test), Labels(test), Images: false);
     }
 
     /// <summary>The DIR split: per integer label bin, up to <see cref="Cap"/> samples each (at most a quarter of the bin) go to validation and test.</summary>

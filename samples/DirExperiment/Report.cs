@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text;
 using System.Text.Json;
+using nietras.SeparatedValues;
 using RankSim;
 using Spectre.Console;
 
@@ -107,23 +107,32 @@ internal static class Report
 
     public static void WriteCsv(string path, IReadOnlyList<RunResult> results)
     {
-        var text = new StringBuilder("method,seed,group,count,mae,mse,rmse,gm,pearson,spearman,balanced_mae,best_epoch,collapsed,seconds\n");
+        using var writer = Sep.New(',').Writer(o => o with { CultureInfo = CultureInfo.InvariantCulture }).ToFile(path);
         foreach (var r in results)
         {
             foreach (var (name, pick) in Groups)
             {
                 var m = pick(r.Test);
-                text.AppendLine(string.Join(",", new object[]
-                {
-                    r.Method, r.Seed, name, m.Count, m.Mae, m.Mse, m.Rmse, m.GeometricMean, m.Pearson, m.Spearman, m.BalancedMae, r.BestEpoch, r.Collapsed, r.Seconds,
-                }.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture))));
+                using var row = writer.NewRow();
+                row["method"].Set(r.Method);
+                row["seed"].Format(r.Seed);
+                row["group"].Set(name);
+                row["count"].Format(m.Count);
+                row["mae"].Format(m.Mae);
+                row["mse"].Format(m.Mse);
+                row["rmse"].Format(m.Rmse);
+                row["gm"].Format(m.GeometricMean);
+                row["pearson"].Format(m.Pearson);
+                row["spearman"].Format(m.Spearman);
+                row["balanced_mae"].Format(m.BalancedMae);
+                row["best_epoch"].Format(r.BestEpoch);
+                row["collapsed"].Set(r.Collapsed ? "true" : "false");
+                row["seconds"].Format(r.Seconds);
             }
         }
-
-        File.WriteAllText(path, text.ToString());
     }
 
-    public static void WriteJson(string path, Options options, Dataset data, IReadOnlyList<RunResult> results, IReadOnlyList<PairedDifference> differences)
+    public static void WriteJson(string path, ExperimentSettings options, Dataset data, IReadOnlyList<RunResult> results, IReadOnlyList<PairedDifference> differences)
     {
         static object Metrics(RegressionMetrics m) => new
         {

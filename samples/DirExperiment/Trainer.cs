@@ -13,10 +13,39 @@ internal sealed record RunResult(
     int BestEpoch, bool Collapsed, double Seconds);
 
 /// <summary>Trains and evaluates one method on one seed; paired across methods by seed (initialisation, batch order).</summary>
-internal sealed class Trainer(Options options, Dataset data, LabelDistribution training, Device device)
+internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDistribution training, Device device)
 {
     private const int CollapseEpochs = 3;
     private const double CollapseCosine = 0.99;
+
+    /// <summary>
+    /// Builds each method's re-weighting and feature smoothing once on the training labels, so that a method these labels
+    /// cannot support (e.g. FDS with fewer than three label bins) fails before any training.
+    /// </summary>
+    /// <exception cref="InputException">A method cannot be used with these labels.</exception>
+    public static void CheckMethods(IEnumerable<MethodSpec> methods, LabelDistribution training)
+    {
+        foreach (var method in methods)
+        {
+            try
+            {
+                var (_, fds) = Imbalance(method, training, featureDim: 1, CPU);
+                fds?.Dispose();
+            }
+            catch (ArgumentException ex)
+            {
+                throw new InputException($"method {method.Name} cannot be used with these labels: {ex.Message}");
+            }
+        }
+    }
+
+    private static (LabelWeights? Weights, FeatureDistributionSmoothing? Fds) Imbalance(MethodSpec method, LabelDistribution training, long featureDim, Device device) =>
+    (
+        method.Reweights
+            ? training.Reweight(method.SqrtInverse ? Reweighting.SqrtInverse : Reweighting.Inverse, method.Lds ? new KernelWindow() : null)
+            : null,
+        method.Fds ? new FeatureDistributionSmoothing(featureDim, training.Binning, device: device) : null
+    );
 
     public RunResult Run(MethodSpec method, int seed, Action<int, EpochRecord> onEpoch)
     {
@@ -27,10 +56,7 @@ internal sealed class Trainer(Options options, Dataset data, LabelDistribution t
         var (trainX, trainY) = (data.TrainX.to(device), data.TrainY.to(device));
         var (valX, valY) = (data.ValX.to(device), data.ValY.to(device));
 
-        var weights = method.Reweights
-            ? training.Reweight(method.SqrtInverse ? Reweighting.SqrtInverse : Reweighting.Inverse, method.Lds ? new KernelWindow() : null)
-            : null;
-        var fds = method.Fds ? new FeatureDistributionSmoothing(model.FeatureDim, training.Binning, device: device) : null;
+        var (weights, fds) = Imbalance(method, training, model.FeatureDim, device);
         var rankSim = new RankSimLoss(options.Lambda, generator: new Generator((ulong)seed + 1000));
         var bmc = method.Bmc ? new BmcLoss(initialNoiseVariance: 1.0) : null;
         bmc?.to(device);

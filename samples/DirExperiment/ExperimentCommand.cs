@@ -1,0 +1,170 @@
+using RankSim;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using static TorchSharp.torch;
+
+namespace DirExperiment;
+
+/// <summary>
+/// One model, several DIR methods, paired seeds: the DIR table, RankSim's paired differences, CSV/JSON files and plots.
+/// Options and data are checked before any training; a run that fails leaves no results folder behind.
+/// </summary>
+internal sealed class ExperimentCommand : Command<ExperimentSettings>
+{
+    public override ValidationResult Validate(CommandContext context, ExperimentSettings settings)
+    {
+        // The library's own check of lambda (and of nothing else that could fail later, in the middle of a run).
+        try
+        {
+            using var _ = new RankSimLoss(settings.Lambda);
+        }
+        catch (ArgumentException ex)
+        {
+            return ValidationResult.Error($"--lambda: {ex.Message.Split(Environment.NewLine)[0]}");
+        }
+
+        if (settings.Device == "cuda" && !cuda.is_available())
+        {
+            return ValidationResult.Error("--device cuda: no CUDA device is visible to TorchSharp (build with -p:TorchBackend=cuda on a machine with a GPU).");
+        }
+
+        return base.Validate(context, settings);
+    }
+
+    public override int Execute(CommandContext context, ExperimentSettings settings, CancellationToken cancellationToken)
+    {
+        var data = Datasets.Open(settings);
+        var device = TorchSharp.torch.device(settings.Device);
+
+        // Every method with RankSim is compared with the same method without it, so that one runs too.
+        var specs = settings.Methods.Select(MethodSpec.Parse).ToList();
+        foreach (var spec in specs.Where(s => s.RankSim).ToList())
+        {
+            if (!specs.Any(s => s.Name == spec.WithoutRankSim().Name))
+            {
+                specs.Insert(specs.IndexOf(spec), spec.WithoutRankSim());
+            }
+        }
+
+        // The data of the first seed, to check every method against its labels before any training.
+        var first = data(0);
+        Trainer.CheckMethods(specs, Training(first));
+        var output = OutputFolder.Create(settings.OutputRoot);
+        try
+        {
+            Run(settings, seed => seed == 0 ? first : data(seed), specs.DistinctBy(s => s.Name).ToList(), device, output.Path, cancellationToken);
+        }
+        catch
+        {
+            output.Discard();
+            throw;
+        }
+
+        Console.WriteLine($"results: {output.Path}");
+        return 0;
+    }
+
+    /// <summary>The training labels' distribution over the integer bins that cover every split.</summary>
+    private static LabelDistribution Training(Dataset data) =>
+        LabelDistribution.FromLabels(data.TrainY, LabelBinning.IntegersFromLabels(cat([data.TrainY, data.ValY, data.TestY])));
+
+    private static void Run(ExperimentSettings settings, Func<int, Dataset> load, List<MethodSpec> specs, Device device, string output, CancellationToken cancellationToken)
+    {
+        var methods = specs.Select(s => s.Name).ToList();
+        bool interactive = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+        if (Console.IsOutputRedirected)
+        {
+            // Logs: plain lines instead of progress bars, and tables wide enough not to wrap.
+            AnsiConsole.Profile.Width = 180;
+        }
+
+        var results = new List<RunResult>();
+        var warnings = new List<string>();
+        Dataset? firstData = null;
+        LabelDistribution? firstTraining = null;
+        var started = DateTime.Now;
+
+        void RunAll(Action<string, int, int, RunResult?> progress)
+        {
+            for (int seed = 0; seed < settings.Seeds; seed++)
+            {
+                var data = load(seed);
+                var training = Training(data);
+                firstData ??= data;
+                firstTraining ??= training;
+                var trainer = new Trainer(settings, data, training, device);
+                foreach (var spec in specs)
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    progress(spec.Name, seed, 0, null);
+                    var result = trainer.Run(spec, seed, (epoch, _) => progress(spec.Name, seed, epoch, null));
+                    progress(spec.Name, seed, settings.Epochs, result);
+                    results.Add(result);
+                    if (result.Collapsed)
+                    {
+                        string advice = spec.RankSim ? "; with RankSim, a smaller --gamma or --lambda usually helps" : "";
+                        warnings.Add($"{result.Method}, seed {seed}: the features collapsed (mean pairwise cosine of a batch above 0.99 for 3 epochs){advice}.");
+                    }
+                }
+            }
+        }
+
+        Console.WriteLine($"DirExperiment: {settings.Dataset}, methods {string.Join(", ", methods)}, {settings.Seeds} seeds, up to {settings.Epochs} epochs, gamma {settings.Gamma}, lambda {settings.Lambda}, device {settings.Device}");
+        if (interactive)
+        {
+            AnsiConsole.Progress()
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+                .Start(ctx =>
+                {
+                    var tasks = new Dictionary<(string, int), ProgressTask>();
+                    RunAll((method, seed, epoch, result) =>
+                    {
+                        if (!tasks.TryGetValue((method, seed), out var task))
+                        {
+                            task = tasks[(method, seed)] = ctx.AddTask(Markup.Escape($"{method} (seed {seed})"), maxValue: settings.Epochs);
+                        }
+
+                        task.Value = Math.Min(epoch, settings.Epochs);
+                        if (result is not null)
+                        {
+                            task.Description = Markup.Escape($"{method} (seed {seed}): test MAE {Report.Format(result.Test.All.Mae)}");
+                            task.StopTask();
+                        }
+                    });
+                });
+        }
+        else
+        {
+            RunAll((method, seed, _, result) =>
+            {
+                if (result is not null)
+                {
+                    Console.WriteLine($"  {method} (seed {seed}): test MAE {Report.Format(result.Test.All.Mae)}, best epoch {result.BestEpoch}, {result.Seconds:F1} s");
+                }
+            });
+        }
+
+        var data0 = firstData!;
+        var split = new ShotSplit(firstTraining!);
+        Console.WriteLine($"data: {data0.Name}: train {data0.TrainY.shape[0]}, val {data0.ValY.shape[0]}, test {data0.TestY.shape[0]} (seed 0); {results.Count} runs in {(DateTime.Now - started).TotalSeconds:F0} s");
+        AnsiConsole.Write(Report.MetricsTable(methods, results));
+        var differences = Report.PairedDifferences(methods, results);
+        if (differences.Count > 0)
+        {
+            AnsiConsole.Write(Report.DifferenceTable(differences));
+        }
+
+        foreach (var warning in warnings)
+        {
+            Console.WriteLine($"warning: {warning}");
+        }
+
+        Report.WriteCsv(Path.Combine(output, "results.csv"), results);
+        Report.WriteJson(Path.Combine(output, "results.json"), settings, data0, results, differences);
+        Plots.LabelHistogram(Path.Combine(output, "label_histogram.png"), firstTraining!, split);
+        Plots.MaeByBin(Path.Combine(output, "test_mae_by_bin.png"), methods, results);
+        Plots.Curves(Path.Combine(output, "curve_train_loss.png"), "training loss", e => e.TrainLoss, methods, results);
+        Plots.Curves(Path.Combine(output, "curve_ranksim.png"), "RankSim term", e => e.RankSimTerm, methods, results);
+        Plots.Curves(Path.Combine(output, "curve_val_mae.png"), "validation MAE", e => e.ValMae, methods, results);
+    }
+}

@@ -1,0 +1,127 @@
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+
+namespace DirExperiment;
+
+/// <summary>Command-line options of the DIR experiment runner, parsed and checked by Spectre.Console.Cli.</summary>
+internal sealed class ExperimentSettings : CommandSettings
+{
+    public const string DefaultMethods = "Vanilla,RankSim,SQINV,SQINV+RankSim,SQINV+LDS+FDS+RankSim";
+
+    [CommandOption("--dataset <NAME>")]
+    [Description("randhie (bundled RAND HIE data), agedb-like (synthetic images with AgeDB-DIR's label counts) or csv (your file: --data, --label)")]
+    [DefaultValue("randhie")]
+    public string Dataset { get; init; } = "randhie";
+
+    [CommandOption("--data <FILE>")]
+    [Description("With --dataset csv: a CSV file with a header row; the label column and every other column as a numeric feature. Comma, semicolon or tab separated, quotes and a UTF-8 BOM allowed; numbers with a decimal point")]
+    public string? DataFile { get; init; }
+
+    [CommandOption("--label <COLUMN>")]
+    [Description("With --dataset csv: the name of the label column")]
+    public string? LabelColumn { get; init; }
+
+    [CommandOption("--methods <LIST>")]
+    [Description("Comma-separated methods; each is Vanilla or a '+'-joined combination of ranksim, sqinv, inv, lds, fds, focal, bmc, rrt. A method with RankSim also runs without it, for the paired comparison")]
+    [DefaultValue(DefaultMethods)]
+    public string MethodList { get; init; } = DefaultMethods;
+
+    [CommandOption("--seeds <N>")]
+    [TypeConverter(typeof(WholeNumberConverter))]
+    [Description("Paired seeds (same split, initialisation and batch order for every method); default 5, 2 with --quick")]
+    public int? SeedCount { get; init; }
+
+    [CommandOption("--epochs <N>")]
+    [TypeConverter(typeof(WholeNumberConverter))]
+    [Description("Epochs at most (early stopping on validation MAE); default 30, 4 with --quick")]
+    public int? EpochCount { get; init; }
+
+    [CommandOption("--patience <N>")]
+    [TypeConverter(typeof(WholeNumberConverter))]
+    [Description("Epochs without a better validation MAE before stopping")]
+    [DefaultValue(8)]
+    public int Patience { get; init; } = 8;
+
+    [CommandOption("--batch-size <N>")]
+    [TypeConverter(typeof(WholeNumberConverter))]
+    [Description("Training batch size (at least 2: RankSim compares samples within a batch)")]
+    [DefaultValue(256)]
+    public int BatchSize { get; init; } = 256;
+
+    [CommandOption("--learning-rate <RATE>")]
+    [Description("Adam learning rate")]
+    [DefaultValue(1e-3)]
+    public double LearningRate { get; init; } = 1e-3;
+
+    [CommandOption("--gamma <G>")]
+    [Description("Weight of the RankSim term in the loss")]
+    [DefaultValue(0.1)]
+    public double Gamma { get; init; } = 0.1;
+
+    [CommandOption("--lambda <L>")]
+    [Description("RankSim's blackbox interpolation strength, in (0, 1e30]]")]
+    [DefaultValue(0.5)]
+    public double Lambda { get; init; } = 0.5;
+
+    [CommandOption("--device <DEVICE>")]
+    [Description("cpu or cuda (cuda needs a build with -p:TorchBackend=cuda)")]
+    [DefaultValue("cpu")]
+    public string Device { get; init; } = "cpu";
+
+    [CommandOption("--out <DIR>")]
+    [Description("Folder that receives one results/<timestamp> folder per run")]
+    [DefaultValue("results")]
+    public string OutputRoot { get; init; } = "results";
+
+    [CommandOption("--quick")]
+    [Description("A smoke run in well under a minute: 2 seeds, 4 epochs, a quarter of the agedb-like images")]
+    public bool Quick { get; init; }
+
+    /// <summary>Paired seeds to run.</summary>
+    public int Seeds => SeedCount ?? (Quick ? 2 : 5);
+
+    /// <summary>Epochs at most.</summary>
+    public int Epochs => EpochCount ?? (Quick ? 4 : 30);
+
+    /// <summary>The methods as given, in order.</summary>
+    public IReadOnlyList<string> Methods => MethodList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public override ValidationResult Validate()
+    {
+        string? error = Dataset switch
+        {
+            "randhie" or "agedb-like" when DataFile is not null || LabelColumn is not null => "--data and --label belong to --dataset csv.",
+            "randhie" or "agedb-like" => null,
+            "csv" when DataFile is null || LabelColumn is null => "--dataset csv needs --data FILE and --label COLUMN.",
+            "csv" => null,
+            _ => $"--dataset: unknown dataset '{Dataset}'; use randhie, agedb-like or csv.",
+        };
+        error ??= SeedCount is < 1 ? "--seeds must be a positive whole number."
+            : EpochCount is < 1 ? "--epochs must be a positive whole number."
+            : Patience < 1 ? "--patience must be a positive whole number."
+            : BatchSize < 2 ? "--batch-size must be at least 2."
+            : !(double.IsFinite(LearningRate) && LearningRate > 0) ? "--learning-rate must be a finite positive number."
+            : !(double.IsFinite(Gamma) && Gamma > 0) ? "--gamma must be a finite positive number."
+            : Device is not ("cpu" or "cuda") ? "--device must be cpu or cuda."
+            : Methods.Count == 0 ? $"--methods: no method in '{MethodList}'; give e.g. {DefaultMethods}."
+            : File.Exists(OutputRoot) ? $"--out {OutputRoot} is a file; give a folder."
+            : null;
+        if (error is null)
+        {
+            try
+            {
+                foreach (string method in Methods)
+                {
+                    _ = MethodSpec.Parse(method);
+                }
+            }
+            catch (ArgumentException ex)
+            {
+                error = $"--methods: {ex.Message}";
+            }
+        }
+
+        return error is null ? ValidationResult.Success() : ValidationResult.Error(error);
+    }
+}

@@ -1,0 +1,151 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace RankSim.Tests.Samples;
+
+/// <summary>
+/// Runs the built DirExperiment sample as a user would, with bad data and bad options: each mistake must end in one
+/// line on stderr that says what is wrong and where, a non-zero exit code (2 for the command line, 1 for data and
+/// output), no stack trace, and no results folder left behind. Before this test, every data case below ended in an
+/// unhandled exception and left an empty results/&lt;timestamp&gt; folder.
+/// </summary>
+public sealed class DirExperimentProcessTests : IDisposable
+{
+    private readonly string folder = Directory.CreateTempSubdirectory("ranksim-dir-errors-").FullName;
+
+    public void Dispose() => Directory.Delete(folder, recursive: true);
+
+    public static TheoryData<string, string, string[]> DataErrors => new()
+    {
+        // file name, contents ("" = empty file; null-like cases are handled below), expected fragments of the message
+        { "missing.csv", "<none>", ["missing.csv", "no such file"] },
+        { "empty.csv", "", ["empty.csv", "empty file", "header"] },
+        { "header.csv", "a,b,y\n", ["header.csv", "no data rows"] },
+        { "one.csv", "a,b,y\n1,2,3\n", ["one.csv", "1 data rows", "0 for validation"] },
+        { "six.csv", "a,y\n1,1\n2,1\n3,1\n4,1\n5,1\n6,1\n", ["method SQINV+LDS+FDS", "FDS needs more than 2 bins"] },
+        { "nocolumn.csv", "a,b,z\n1,2,3\n", ["nocolumn.csv, line 1", "no column 'y'", "a, b, z"] },
+        { "onlylabel.csv", "y\n1\n2\n", ["onlylabel.csv", "only the label column"] },
+        { "text.csv", "a,y\n1,2\n1,x\n", ["text.csv, line 3, column 2 ('y')", "'x' is not a number"] },
+        { "emptycell.csv", "a,y\n1,2\n,2\n", ["emptycell.csv, line 3, column 1 ('a')", "empty cell"] },
+        { "nan.csv", "a,y\nNaN,2\n", ["nan.csv, line 2, column 1 ('a')", "not a finite number"] },
+        { "float32.csv", "a,y\n1,2\n1e39,2\n", ["float32.csv, line 3, column 1 ('a')", "beyond float32's range"] },
+        { "ragged.csv", "a,y\n1,2,3\n", ["ragged.csv, line 2", "3 cells", "2 columns"] },
+        { "decimalcomma.csv", "a;y\n1,5;2\n", ["decimalcomma.csv, line 2, column 1 ('a')", "decimal commas", "decimal points"] },
+        { "span.csv", "a,y\n1,0\n2,2500000\n3,5000000\n4,7500000\n5,10000000\n", ["span.csv, column 'y'", "10,000,001 integer bins", "rescale"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(DataErrors))]
+    public void DataMistakesEndInOneLineWithTheirPlaceAndNoResultsFolder(string file, string contents, string[] fragments)
+    {
+        string path = Path.Combine(folder, file);
+        if (contents != "<none>")
+        {
+            File.WriteAllText(path, contents);
+        }
+
+        var run = Run("--dataset", "csv", "--data", path, "--label", "y", "--quick", "--seeds", "1", "--out", Output);
+        run.ShouldBeOneLineError(exitCode: 1, fragments);
+        Directory.Exists(Output).Should().BeFalse("a failed run must not leave a results folder");
+    }
+
+    public static TheoryData<string[], string[]> OptionErrors => new()
+    {
+        { ["--lambda", "1e31"], ["--lambda", "at most 1E+30"] },
+        { ["--lambda", "-1"], ["--lambda", "greater than 0"] },
+        { ["--methods", ","], ["--methods", "no method"] },
+        { ["--methods", "Vanilla,Magic"], ["--methods", "magic"] },
+        { ["--seeds", "abc"], ["--seeds", "'abc' is not a whole number"] },
+        { ["--epochs"], ["--epochs needs a value"] },
+        { ["--batch-size", "1"], ["--batch-size", "at least 2"] },
+        { ["--gamma", "NaN"], ["--gamma", "finite positive"] },
+        { ["--bogus"], ["Unknown option", "bogus"] },
+        { ["--dataset", "csv"], ["--dataset csv needs --data FILE and --label COLUMN"] },
+        { ["--dataset", "imagenet"], ["unknown dataset 'imagenet'"] },
+        { ["--device", "tpu"], ["--device must be cpu or cuda"] },
+    };
+
+    [Theory]
+    [MemberData(nameof(OptionErrors))]
+    public void OptionMistakesEndInOneLineAndExitCodeTwo(string[] args, string[] fragments)
+    {
+        Run([.. args, "--out", Output]).ShouldBeOneLineError(exitCode: 2, fragments);
+        Directory.Exists(Output).Should().BeFalse();
+    }
+
+    [Fact]
+    public void OutputOntoAFileOrUnderProcIsRefusedBeforeTraining()
+    {
+        string file = Path.Combine(folder, "taken");
+        File.WriteAllText(file, "keep me");
+        Run("--quick", "--out", file).ShouldBeOneLineError(exitCode: 2, ["--out", "is a file"]);
+        File.ReadAllText(file).Should().Be("keep me");
+
+        Run("--quick", "--out", "/proc/ranksim-results").ShouldBeOneLineError(exitCode: 1, ["--out /proc/ranksim-results", "cannot write results there"]);
+        Directory.Exists("/proc/ranksim-results").Should().BeFalse();
+    }
+
+    [Fact]
+    public void AQuotedSemicolonFileWithAByteOrderMarkSimplyWorks()
+    {
+        // Quoted header and cells, a column name with a space, ';' separators, decimal points, a UTF-8 BOM.
+        var text = new StringBuilder("\"a\";\"b c\";\"y\"\n");
+        for (int i = 1; i <= 40; i++)
+        {
+            text.Append(System.Globalization.CultureInfo.InvariantCulture, $"{i % 7}.5;\"{i * 3 % 11}\";{i % 4}\n");
+        }
+
+        string path = Path.Combine(folder, "quoted.csv");
+        File.WriteAllText(path, text.ToString(), new UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        File.ReadAllBytes(path)[..3].Should().Equal(0xEF, 0xBB, 0xBF);
+
+        var run = Run("--dataset", "csv", "--data", path, "--label", "y", "--quick", "--seeds", "1", "--methods", "Vanilla,RankSim", "--out", Output);
+        run.ExitCode.Should().Be(0, run.Stderr);
+        run.Stderr.Should().BeEmpty();
+        run.Stdout.Should().Contain("train 24, val 8, test 8");
+        var results = Directory.GetDirectories(Output).Should().ContainSingle().Subject;
+        File.Exists(Path.Combine(results, "results.json")).Should().BeTrue();
+        File.ReadAllLines(Path.Combine(results, "results.csv")).Should().HaveCount(1 + 2 * 4, "a header and four groups for each of two methods");
+    }
+
+    private string Output => Path.Combine(folder, "results");
+
+    private static Result Run(params string[] args)
+    {
+        string assembly = typeof(DirExperimentProcessTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "DirExperimentAssembly").Value!;
+        File.Exists(assembly).Should().BeTrue($"the sample is built with the tests ({assembly})");
+        string host = Environment.ProcessPath is { } path && Path.GetFileNameWithoutExtension(path) == "dotnet" ? path : "dotnet";
+        var start = new ProcessStartInfo(host) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(assembly);
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var stderr = process.StandardError.ReadToEndAsync();
+        string stdout = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        return new Result(process.ExitCode, stdout, stderr.Result);
+    }
+
+    private sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        public void ShouldBeOneLineError(int exitCode, string[] fragments)
+        {
+            ExitCode.Should().Be(exitCode, $"stdout:\n{Stdout}\nstderr:\n{Stderr}");
+            var lines = Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            lines[0].Should().StartWith("error: ");
+            foreach (string fragment in fragments)
+            {
+                lines[0].Should().ContainEquivalentOf(fragment);
+            }
+
+            // The error line, then for command-line mistakes the pointer to --help; never a stack trace.
+            lines.Skip(1).Should().BeEquivalentTo(exitCode == 2 ? ["Run with --help for the options."] : Array.Empty<string>());
+            (Stdout + Stderr).Should().NotContain("   at ");
+        }
+    }
+}

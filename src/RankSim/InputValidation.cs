@@ -33,8 +33,22 @@ internal static class InputValidation
         }
     }
 
+    /// <summary>
+    /// Throws <see cref="ArgumentNullException"/> for null and <see cref="ArgumentException"/> for a disposed tensor (which
+    /// TorchSharp would meet with an <see cref="InvalidOperationException"/> on first use). Every other check starts with it.
+    /// </summary>
+    public static void RequireLive(Tensor? tensor, string name)
+    {
+        ArgumentNullException.ThrowIfNull(tensor, name);
+        if (tensor.IsInvalid)
+        {
+            throw new ArgumentException($"{name} has been disposed; pass a live tensor.", name);
+        }
+    }
+
     public static void RequireFloatingPoint(Tensor tensor, string name)
     {
+        RequireLive(tensor, name);
         if (!IsFloatingPoint(tensor.dtype))
         {
             throw new ArgumentException($"{name} must have a floating-point dtype (float16, bfloat16, float32 or float64); got {tensor.dtype}.", name);
@@ -43,6 +57,7 @@ internal static class InputValidation
 
     public static void RequireRealNumber(Tensor tensor, string name)
     {
+        RequireLive(tensor, name);
         if (tensor.dtype is ScalarType.Bool or ScalarType.ComplexFloat32 or ScalarType.ComplexFloat64)
         {
             throw new ArgumentException($"{name} must hold real numbers (an integer or floating-point dtype); got {tensor.dtype}.", name);
@@ -74,11 +89,27 @@ internal static class InputValidation
     }
 
     /// <summary>
+    /// Throws when a loss computed from finite inputs is not finite: its true value lies beyond the dtype's range (for
+    /// example float32 squared errors of values near 1e19). Costs one scan of the result (a device synchronisation off the CPU).
+    /// </summary>
+    public static void RequireFiniteResult(Tensor result, string what)
+    {
+        if (!IsFloatingPoint(result.dtype) || (CpuKernels.AllFinite(result) ?? result.detach().isfinite().all().item<bool>()))
+        {
+            return;
+        }
+
+        throw new ArgumentException(
+            $"The {what} of these inputs overflows {result.dtype} (the predictions and targets are too far apart for that dtype); rescale the targets or compute in float64.", "input");
+    }
+
+    /// <summary>
     /// Rejects tensors whose values cannot be read as a plain strided array: on the meta device (shapes, no values),
     /// sparse, or quantized.
     /// </summary>
     public static void RequireData(Tensor tensor, string name)
     {
+        RequireLive(tensor, name);
         if (tensor.device_type == DeviceType.META)
         {
             throw new ArgumentException($"{name} is on the meta device, which holds no values.", name);

@@ -126,8 +126,8 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
 
     private void Validate(Tensor features, Tensor labels)
     {
-        ArgumentNullException.ThrowIfNull(features);
-        ArgumentNullException.ThrowIfNull(labels);
+        InputValidation.RequireLive(features, nameof(features));
+        InputValidation.RequireLive(labels, nameof(labels));
         if (features.dim() < 2)
         {
             throw new ArgumentException(

@@ -43,8 +43,8 @@ public sealed class DirEvaluator
     /// <exception cref="ArgumentException">Sizes that differ, non-real values, or NaN/infinite values.</exception>
     public void Add(Tensor predictions, Tensor labels)
     {
-        ArgumentNullException.ThrowIfNull(predictions);
-        ArgumentNullException.ThrowIfNull(labels);
+        InputValidation.RequireLive(predictions, nameof(predictions));
+        InputValidation.RequireLive(labels, nameof(labels));
         if (predictions.dim() > 2 || (predictions.dim() == 2 && predictions.shape[1] != 1))
         {
             throw new ArgumentException($"predictions must be [B] or [B, 1]; got {InputValidation.Shape(predictions)}.", nameof(predictions));

@@ -293,8 +293,8 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
 
     private void Validate(Tensor features, Tensor labels)
     {
-        ArgumentNullException.ThrowIfNull(features);
-        ArgumentNullException.ThrowIfNull(labels);
+        InputValidation.RequireLive(features, nameof(features));
+        InputValidation.RequireLive(labels, nameof(labels));
         if (features.dim() != 2 || features.shape[1] != FeatureDim)
         {
             throw new ArgumentException($"features must be [B, {FeatureDim}]; got {InputValidation.Shape(features)}.", nameof(features));

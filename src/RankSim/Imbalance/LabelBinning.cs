@@ -33,12 +33,24 @@ public sealed class LabelBinning
     public double LowerEdge(int bin) => _edges[bin];
 
     /// <summary>Unit-width bins for the whole numbers <paramref name="min"/>..<paramref name="max"/> (bin = floor(label) - min).</summary>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="max"/> is below <paramref name="min"/>, or the range is over <see cref="MaxBins"/> bins.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">
+    /// <paramref name="max"/> is below <paramref name="min"/>, either lies beyond +-2^53 (where the float64 edges would merge),
+    /// or the range is over <see cref="MaxBins"/> bins.
+    /// </exception>
     public static LabelBinning Integers(long min, long max)
     {
         if (max < min)
         {
             throw new ArgumentOutOfRangeException(nameof(max), max, $"max must be at least min ({min}).");
+        }
+
+        foreach (var (value, name) in new[] { (min, nameof(min)), (max, nameof(max)) })
+        {
+            if (value is < -InputValidation.MaxExactInteger or > InputValidation.MaxExactInteger - 1)
+            {
+                throw new ArgumentOutOfRangeException(name, value,
+                    $"Integer bins must lie within +-2^53 ({InputValidation.MaxExactInteger}): beyond it float64 edges cannot tell neighbouring integers apart.");
+            }
         }
 
         if ((double)max - min >= MaxBins)
@@ -78,10 +90,22 @@ public sealed class LabelBinning
             throw new ArgumentOutOfRangeException(nameof(max), max, $"The range [{min}, {max}] must be finite and non-empty.");
         }
 
+        // (max - min) * i overflows for ranges near double.MaxValue: there, half the step is taken twice instead.
+        bool wide = !double.IsFinite((max - min) * count);
         var edges = new double[count + 1];
         for (int i = 0; i <= count; i++)
         {
-            edges[i] = min + (max - min) * i / count;
+            double half = (max / 2 - min / 2) / count * i;
+            edges[i] = wide ? (i == count ? max : Math.Min(min + half + half, max)) : min + (max - min) * i / count;
+        }
+
+        for (int i = 1; i <= count; i++)
+        {
+            if (edges[i] <= edges[i - 1])
+            {
+                throw new ArgumentOutOfRangeException(nameof(count), count,
+                    $"{count:N0} bins over [{min:G17}, {max:G17}] are narrower than float64 can tell apart at that magnitude; use fewer bins or a shifted range.");
+            }
         }
 
         return new LabelBinning(edges, integerBins: false);
@@ -114,12 +138,12 @@ public sealed class LabelBinning
     /// the float32 label 2.6f (2.5999999...) lies on the edge 2.6 of <c>FixedWidth(0, 5, 50)</c>, as the float64 2.6 does.
     /// Integer labels are compared in float64.
     /// </summary>
-    /// <exception cref="ArgumentException">The labels are not real numbers, or sparse, quantized or on the meta device.</exception>
+    /// <exception cref="ArgumentException">The labels are not real numbers, NaN or infinite, or sparse, quantized or on the meta device.</exception>
     public Tensor BinIndex(Tensor labels)
     {
-        ArgumentNullException.ThrowIfNull(labels);
         InputValidation.RequireRealNumber(labels, nameof(labels));
         InputValidation.RequireData(labels, nameof(labels));
+        InputValidation.RequireFinite(labels, nameof(labels));
         using var scope = NewDisposeScope();
         var precision = InputValidation.IsFloatingPoint(labels.dtype) ? labels.dtype : ScalarType.Float64;
 
@@ -130,8 +154,14 @@ public sealed class LabelBinning
     }
 
     /// <summary>Bin index of one label value (a float64 value: compared with the edges as they are).</summary>
+    /// <exception cref="ArgumentException">The label is NaN or infinite.</exception>
     public int BinIndex(double label)
     {
+        if (!double.IsFinite(label))
+        {
+            throw new ArgumentException($"A label must be finite to have a bin; got {label}.", nameof(label));
+        }
+
         int index = Array.BinarySearch(_edges, 1, _edges.Length - 2, label);
         int bin = index >= 0 ? index : ~index - 1;
         return Math.Clamp(bin, 0, Count - 1);

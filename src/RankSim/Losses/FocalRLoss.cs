@@ -30,13 +30,16 @@ public enum FocalRActivation
 /// </summary>
 public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
 {
+    /// <summary>The largest beta accepted (1e30: it must convert to float32, the dtype half-precision inputs are computed in).</summary>
+    public const double MaxBeta = 1e30;
+
     /// <summary>Creates the loss.</summary>
     /// <param name="baseLoss">L1 (default) or MSE.</param>
     /// <param name="activation">Sigmoid (default) or tanh.</param>
-    /// <param name="beta">Scale of |e| inside f, &gt; 0 (default 0.2).</param>
+    /// <param name="beta">Scale of |e| inside f, in (0, <see cref="MaxBeta"/>] (default 0.2).</param>
     /// <param name="gamma">Exponent of the modulation, &gt;= 0 (default 1).</param>
     /// <param name="reduction">Mean (default), Sum, or None.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An unknown enum value, beta not positive or gamma negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An unknown enum value, beta outside (0, <see cref="MaxBeta"/>] or gamma negative.</exception>
     public FocalRLoss(
         FocalRBase baseLoss = FocalRBase.L1,
         FocalRActivation activation = FocalRActivation.Sigmoid,
@@ -49,9 +52,9 @@ public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
         InputValidation.RequireDefined(baseLoss, nameof(baseLoss));
         InputValidation.RequireDefined(activation, nameof(activation));
 
-        if (!double.IsFinite(beta) || beta <= 0)
+        if (!double.IsFinite(beta) || beta <= 0 || beta > MaxBeta)
         {
-            throw new ArgumentOutOfRangeException(nameof(beta), beta, "beta must be a finite number greater than 0.");
+            throw new ArgumentOutOfRangeException(nameof(beta), beta, $"beta must be greater than 0 and at most {MaxBeta:G}.");
         }
 
         if (!double.IsFinite(gamma) || gamma < 0)
@@ -85,7 +88,9 @@ public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
     {
         WeightedReduction.Validate(input, target, weights);
         using var scope = NewDisposeScope();
-        var error = input - target.to(input.dtype);
+        // float16/bfloat16 predictions are computed in float32 (beta need not fit their range); the loss is returned in their dtype.
+        var work = input.dtype is ScalarType.Float16 or ScalarType.BFloat16 ? ScalarType.Float32 : input.dtype;
+        var error = input.to(work) - target.to(work);
         var magnitude = error.abs();
         var elementLoss = BaseLoss == FocalRBase.L1 ? magnitude : error.square();
         var scaled = magnitude * Beta;
@@ -100,6 +105,6 @@ public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
             _ => 1.1754943508222875e-38,
         };
         var loss = elementLoss * modulation.clamp_min(smallestNormal).pow(Gamma);
-        return WeightedReduction.Reduce(loss, weights, reduction).MoveToOuterDisposeScope();
+        return WeightedReduction.Reduce(loss.to(input.dtype), weights, reduction).MoveToOuterDisposeScope();
     }
 }

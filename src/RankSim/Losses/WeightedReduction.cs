@@ -9,8 +9,8 @@ internal static class WeightedReduction
     /// <summary>Checks prediction, target and weights before any computation.</summary>
     public static void Validate(Tensor input, Tensor target, Tensor? weights)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(target);
+        InputValidation.RequireLive(input, nameof(input));
+        InputValidation.RequireLive(target, nameof(target));
         InputValidation.RequireFloatingPoint(input, nameof(input));
         InputValidation.RequireRealNumber(target, nameof(target));
         if (!input.shape.SequenceEqual(target.shape))
@@ -20,7 +20,10 @@ internal static class WeightedReduction
         }
 
         InputValidation.RequireData(input, nameof(input));
+        InputValidation.RequireData(target, nameof(target));
         InputValidation.RequireSameDevice(input, nameof(input), target, nameof(target));
+        InputValidation.RequireFinite(input, nameof(input));
+        InputValidation.RequireFinite(target, nameof(target));
         if (weights is null)
         {
             return;
@@ -34,7 +37,9 @@ internal static class WeightedReduction
                 nameof(weights));
         }
 
+        InputValidation.RequireData(weights, nameof(weights));
         InputValidation.RequireSameDevice(input, nameof(input), weights, nameof(weights));
+        InputValidation.RequireFinite(weights, nameof(weights));
     }
 
     /// <summary>mean / sum / none of weights * loss; weights [B] broadcast over the other dimensions of a [B, ...] loss.</summary>
@@ -57,6 +62,7 @@ internal static class WeightedReduction
             Reduction.Sum => loss.sum(),
             _ => loss,
         };
+        InputValidation.RequireFiniteResult(result, "loss");
         return result.MoveToOuterDisposeScope();
     }
 

@@ -39,7 +39,7 @@ public static class BlackboxRank
     /// <exception cref="ArgumentException">A null, empty, non-floating, non-finite or wrongly shaped tensor, or lambda not a finite positive number.</exception>
     public static Tensor Apply(Tensor scores, double interpolationLambda)
     {
-        ArgumentNullException.ThrowIfNull(scores);
+        InputValidation.RequireLive(scores, nameof(scores));
         InputValidation.RequireLambda(interpolationLambda, nameof(interpolationLambda));
         if (scores.dim() is < 1 or > 2)
         {

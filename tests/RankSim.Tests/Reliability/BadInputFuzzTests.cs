@@ -3,56 +3,24 @@ using Reduction = TorchSharp.torch.nn.Reduction;
 namespace RankSim.Tests.Reliability;
 
 /// <summary>
-/// Random malformed inputs for the public API. Every call must either work or throw an ArgumentException with a message;
-/// the test process must survive all of them (an exception inside an autograd backward pass would abort it).
+/// Every public constructor and method of the package, called with <see cref="FuzzInputs"/>. Each call must either
+/// give a correct result (checked: finite where the inputs are, in range, of the right size) or throw an
+/// ArgumentException with a message; anything else, or a result that is silently wrong, is a failure. The process must
+/// survive all of them (an exception inside an autograd backward pass would abort it).
 /// </summary>
 public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referencePath)
 {
-    private const int Calls = 1500;
+    private const int Calls = 1000;
 
-    private static readonly ScalarType[] Dtypes =
-    [
-        ScalarType.Float32, ScalarType.Float64, ScalarType.Float16, ScalarType.BFloat16, ScalarType.Int32, ScalarType.Int64,
-        ScalarType.Byte, ScalarType.Bool, ScalarType.ComplexFloat32,
-    ];
+    /// <summary>An accepted call whose result is wrong.</summary>
+    private sealed class SilentlyWrongException(string message) : Exception(message);
 
-    private static readonly double[] Lambdas = [2.0, 0.0, -1.0, double.NaN, double.PositiveInfinity, 1e300, 1e30, 1e-300, 0.5];
-
-    /// <summary>A random tensor: odd shapes and dtypes, views, NaN/Inf, the meta device, gradients.</summary>
-    private static Tensor RandomTensor(Random random, long batch, bool mostlyValid)
+    private static void Expect(bool condition, string what)
     {
-        long[][] shapes = [[batch, 4], [batch], [batch, 1], [batch, 2, 3], [], [0], [batch, 0], [0, 4], [batch + 1, 4], [batch, 1, 1], [2, batch]];
-        var shape = mostlyValid && random.Next(3) > 0 ? shapes[random.Next(3)] : shapes[random.Next(shapes.Length)];
-        var dtype = mostlyValid && random.Next(3) > 0 ? ScalarType.Float32 : Dtypes[random.Next(Dtypes.Length)];
-        Tensor t = dtype == ScalarType.Bool
-            ? randint(0, 2, shape).to(ScalarType.Bool)
-            : dtype == ScalarType.ComplexFloat32 ? randn(shape, dtype: ScalarType.ComplexFloat32) : (randn(shape) * 5).to(dtype);
-        switch (random.Next(10))
+        if (!condition)
         {
-            case 0 when t.dim() == 2:
-                t = t.t().contiguous().t();
-                break;
-            case 1 when t.dim() >= 1 && t.shape[0] > 1:
-                t = cat([t, t], 0)[TensorIndex.Slice(null, null, 2)];
-                break;
-            case 2 when t.numel() > 0 && t.is_floating_point():
-                t = t.clone();
-                t.view(-1)[random.Next((int)t.numel())] = random.Next(3) switch { 0 => double.NaN, 1 => double.PositiveInfinity, _ => double.NegativeInfinity };
-                break;
-            case 3:
-                t = empty(t.shape, dtype: t.dtype, device: torch.device("meta"));
-                break;
-            case 4 when t.dim() >= 1 && t.shape[0] > 0:
-                t = t[TensorIndex.Slice(0, 1)].expand(t.shape);
-                break;
+            throw new SilentlyWrongException(what);
         }
-
-        if (t.is_floating_point() && t.device_type != DeviceType.META && random.Next(2) == 0)
-        {
-            t = t.detach().requires_grad_();
-        }
-
-        return t;
     }
 
     private static void Check(List<string> failures, string what, Action action)
@@ -67,100 +35,265 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
         }
         catch (Exception ex)
         {
-            failures.Add($"{what}: {ex.GetType().Name}: {ex.Message.Split('\n')[0]}");
+            string where = ex.StackTrace?.Split('\n').FirstOrDefault(l => l.Contains(" RankSim.", StringComparison.Ordinal))?.Trim() ?? "";
+            failures.Add($"{what}: {ex.GetType().Name}: {ex.Message.Split('\n')[0]} {where}");
         }
     }
 
     [Fact]
-    public void RankSimLossAndTheRankerSurviveMalformedInput()
+    public void RankSimLossAndTheRankerAreRightOrRefuse()
     {
-        var random = new Random(21);
+        var input = new FuzzInputs(21);
         var failures = new List<string>();
+        double[] lambdas = [2.0, 0.0, -1.0, double.NaN, double.PositiveInfinity, 1e300, 1e30, 1e-300, 0.5];
         for (int call = 0; call < Calls; call++)
         {
-            long batch = random.Next(1, 12);
+            long batch = input.Next(12) + 1;
             Check(failures, $"RankSimLoss call {call}", () =>
             {
-                var loss = new RankSimLoss(
-                    Lambdas[random.Next(Lambdas.Length)],
-                    subsampleDistinctLabels: random.Next(2) == 0,
-                    reduction: (Reduction)random.Next(4),
-                    featureSimilarity: (FeatureSimilarity)random.Next(3),
-                    labelTies: (RankTies)random.Next(3),
-                    checkFinite: random.Next(4) > 0);
-                var features = RandomTensor(random, batch, mostlyValid: true);
-                var value = loss.call(features, RandomTensor(random, batch, mostlyValid: true));
-                if (features.requires_grad)
+                var generator = input.Next(6) switch { 0 => null, 1 => Disposed(), _ => new Generator(7) };
+                bool checkFinite = input.Next(4) > 0;
+                var loss = new RankSimLoss(lambdas[input.Next(lambdas.Length)], input.Coin(), generator, input.Enum<Reduction>(4),
+                    input.Enum<FeatureSimilarity>(3), input.Enum<RankTies>(3), checkFinite);
+                var features = input.Tensor(batch, mostlyValid: true);
+                var labels = input.Tensor(batch, mostlyValid: true);
+                bool ordinary = FuzzInputs.IsOrdinary(features) && FuzzInputs.IsOrdinary(labels);
+                var value = loss.call(features, labels);
+                if (!ordinary && checkFinite)
                 {
-                    value.sum().backward();
+                    Expect(false, $"accepted features {FuzzInputs.Describe(features)}, labels {FuzzInputs.Describe(labels)}");
+                }
+
+                if (ordinary)
+                {
+                    Expect(FuzzInputs.AllFinite(value) && value.detach().to(ScalarType.Float64).ge(0).all().item<bool>(), $"loss {value.Doubles().FirstOrDefault()} for finite inputs");
+                    if (features.requires_grad)
+                    {
+                        value.sum().backward();
+                        Expect(features.grad is null || FuzzInputs.AllFinite(features.grad), "non-finite gradient for finite inputs");
+                    }
                 }
             });
             Check(failures, $"BlackboxRank call {call}", () =>
             {
-                var scores = RandomTensor(random, batch, mostlyValid: true);
-                var ranks = BlackboxRank.Apply(scores, Lambdas[random.Next(Lambdas.Length)]);
+                var scores = input.Tensor(batch, mostlyValid: true);
+                bool ordinary = FuzzInputs.IsOrdinary(scores);
+                var ranks = BlackboxRank.Apply(scores, lambdas[input.Next(lambdas.Length)]);
+                Expect(ordinary, $"accepted scores {FuzzInputs.Describe(scores)}");
+
+                // Index-order ties: each row's ranks times N are a permutation of 1..N.
+                long n = scores.shape[^1];
+                var sorted = (ranks.detach().to(ScalarType.Float64).reshape(-1, n) * n).sort(-1).Values;
+                Expect(sorted.sub(arange(1, n + 1, dtype: ScalarType.Float64)).abs().max().item<double>() < 1e-3, "ranks that are not 1/N..1");
                 if (scores.requires_grad)
                 {
                     (ranks * randn_like(ranks)).sum().backward();
+                    Expect(scores.grad is null || FuzzInputs.AllFinite(scores.grad), "non-finite gradient for finite scores");
                 }
             });
         }
 
-        failures.Should().BeEmpty();
+        failures.Should().BeEmpty(string.Join("\n", failures.Take(40)));
     }
 
     [Fact]
-    public void TheDirToolsSurviveMalformedInput()
+    public void TheDirToolsAreRightOrRefuse()
     {
-        var random = new Random(22);
+        var input = new FuzzInputs(22);
         var failures = new List<string>();
-        double[] numbers = [0, -1, 1, 2, 3, 5, 1e9, -1e9, double.NaN, double.PositiveInfinity, 0.5, 100];
-        double Number() => numbers[random.Next(numbers.Length)];
         var distribution = LabelDistribution.FromValues([0.0, 1, 1, 2, 3, 3, 3, 4, 5, 6, 7]);
         for (int call = 0; call < Calls; call++)
         {
-            long batch = random.Next(1, 12);
-            Check(failures, $"KernelWindow {call}", () => new KernelWindow((KernelShape)random.Next(4), (int)Number(), Number()).MaxNormalised());
-            Check(failures, $"LabelBinning {call}", () => LabelBinning.FixedWidth(Number(), Number(), (int)Number()).BinIndex(RandomTensor(random, batch, false)));
-            Check(failures, $"LabelBinning.Integers {call}", () => LabelBinning.Integers((long)Number(), (long)Number()));
-            Check(failures, $"LabelDistribution {call}", () => LabelDistribution.FromLabels(RandomTensor(random, batch, false))
-                .Reweight((Reweighting)random.Next(3), random.Next(2) == 0 ? null : new KernelWindow(), Number(), Number()));
-            Check(failures, $"LabelWeights.Lookup {call}", () => distribution.Reweight(Reweighting.SqrtInverse).Lookup(RandomTensor(random, batch, false)));
+            long batch = input.Next(12) + 1;
+            Check(failures, $"KernelWindow {call}", () =>
+            {
+                int size = input.Int();
+                var window = new KernelWindow(input.Enum<KernelShape>(4), size, input.Number());
+                var max = window.MaxNormalised();
+                var sum = window.SumNormalised();
+                Expect(max.Length == size && max.All(double.IsFinite) && max.Max() == 1 && max.All(w => w is >= 0 and <= 1), $"max-normalised window {window}");
+
+                // Symmetric up to rounding (the Gaussian is a filtered delta, summed in a different order on each side).
+                Expect(max.Zip(max.Reverse()).All(p => Math.Abs(p.First - p.Second) <= 1e-12), $"asymmetric window {window}: {string.Join(", ", max)}");
+                Expect(Math.Abs(sum.Sum() - 1) < 1e-9 && sum.All(w => w >= 0), $"sum-normalised window {window}");
+            });
+            Check(failures, $"LabelBinning.FixedWidth {call}", () =>
+            {
+                var binning = LabelBinning.FixedWidth(input.Number(), input.Number(), input.Int());
+                CheckBinning(binning);
+                var labels = input.Tensor(batch, mostlyValid: false);
+                bool ordinary = FuzzInputs.IsOrdinary(labels);
+                var bins = binning.BinIndex(labels);
+                Expect(ordinary, $"accepted labels {FuzzInputs.Describe(labels)}");
+                var values = labels.Doubles();
+                var index = bins.Doubles();
+                for (int i = 0; i < values.Length; i++)
+                {
+                    Expect(index[i] == binning.BinIndex(values[i]), $"BinIndex(tensor) {index[i]} != BinIndex({values[i]}) {binning.BinIndex(values[i])} ({labels.dtype})");
+                }
+            });
+            Check(failures, $"LabelBinning.Integers {call}", () =>
+            {
+                long min = input.Long(), max = input.Long();
+                var binning = LabelBinning.Integers(min, max);
+                CheckBinning(binning);
+                Expect(binning.Count == max - min + 1 && binning.LowerEdge(0) == min, "integer bins");
+            });
+            Check(failures, $"LabelBinning.FromEdges {call}", () =>
+            {
+                var edges = Enumerable.Range(0, input.Next(5)).Select(_ => input.Number()).ToArray();
+                CheckBinning(LabelBinning.FromEdges(edges));
+            });
+            Check(failures, $"LabelBinning.IntegersFromLabels {call}", () =>
+            {
+                var labels = input.Tensor(batch, mostlyValid: false);
+                var binning = LabelBinning.IntegersFromLabels(labels);
+                Expect(FuzzInputs.IsOrdinary(labels), $"accepted labels {FuzzInputs.Describe(labels)}");
+                CheckBinning(binning);
+                Expect(labels.Doubles().All(v => binning.BinIndex(v) >= 0 && binning.BinIndex(v) < binning.Count), "a label outside its own bins");
+            });
+            Check(failures, $"LabelDistribution {call}", () =>
+            {
+                var labels = input.Tensor(batch, mostlyValid: false);
+                var binning = input.Coin() ? null : LabelBinning.FixedWidth(0, 8, 8);
+                var fromLabels = LabelDistribution.FromLabels(labels, binning);
+                Expect(FuzzInputs.IsOrdinary(labels), $"accepted labels {FuzzInputs.Describe(labels)}");
+                Expect(fromLabels.SampleCount == labels.numel() && fromLabels.Counts.All(c => c >= 0), "counts");
+                var values = Enumerable.Range(0, input.Next(6)).Select(_ => input.Number()).ToArray();
+                var fromValues = LabelDistribution.FromValues(values, binning);
+                Expect(fromValues.SampleCount == values.Length, "counts of values");
+                var weights = fromValues.Reweight(input.Enum<Reweighting>(3), input.Coin() ? null : new KernelWindow(), input.Number(), input.Number());
+                var perSample = weights.Lookup(tensor(values)).Doubles();
+                Expect(perSample.All(w => double.IsFinite(w) && w >= 0), "weights");
+                Expect(fromValues.Smooth(new KernelWindow(size: 3, sigma: 1)).All(c => double.IsFinite(c) && c >= 0), "smoothed counts");
+            });
+            Check(failures, $"LabelWeights.Lookup {call}", () =>
+            {
+                var labels = input.Tensor(batch, mostlyValid: false);
+                var weights = distribution.Reweight(Reweighting.SqrtInverse).Lookup(labels);
+                Expect(FuzzInputs.IsOrdinary(labels), $"accepted labels {FuzzInputs.Describe(labels)}");
+                Expect(weights.shape.SequenceEqual(labels.shape) && FuzzInputs.AllFinite(weights) && weights.ge(0).all().item<bool>(), "weights");
+            });
             Check(failures, $"FDS {call}", () =>
             {
-                var fds = new FeatureDistributionSmoothing((long)Number(), distribution.Binning, random.Next(2) == 0 ? null : new KernelWindow(size: 3),
-                    (int)Number(), (int)Number(), Number(), Number(), Number());
-                fds.UpdateStatistics(RandomTensor(random, batch, true), RandomTensor(random, batch, true));
-                fds.EndEpoch();
-                fds.call(RandomTensor(random, batch, true), RandomTensor(random, batch, true));
+                var fds = new FeatureDistributionSmoothing(input.Long(), distribution.Binning, input.Coin() ? null : new KernelWindow(size: 3),
+                    input.Int(), input.Int(), input.Number(), input.Number(), input.Number());
+                var (features, labels) = (input.Tensor(batch, true), input.Tensor(batch, true));
+                bool ordinary = FuzzInputs.IsOrdinary(features) && FuzzInputs.IsOrdinary(labels);
+                fds.UpdateStatistics(features, labels);
+                Expect(ordinary, $"accepted features {FuzzInputs.Describe(features)}, labels {FuzzInputs.Describe(labels)}");
+                if (input.Coin())
+                {
+                    fds.EndEpoch();
+                }
+                else
+                {
+                    fds.EndEpoch([(input.Tensor(batch, true), input.Tensor(batch, true))]);
+                }
+
+                Expect(FuzzInputs.AllFinite(fds.SmoothedMean) && FuzzInputs.AllFinite(fds.SmoothedVariance), "smoothed statistics");
+                var (moreFeatures, moreLabels) = (input.Tensor(batch, true), input.Tensor(batch, true));
+                var smoothed = fds.call(moreFeatures, moreLabels);
+                Expect(FuzzInputs.IsOrdinary(moreFeatures) && FuzzInputs.IsOrdinary(moreLabels), "forward accepted an unusable input");
+                Expect(smoothed.shape.SequenceEqual(moreFeatures.shape) && FuzzInputs.AllFinite(smoothed), "smoothed features");
             });
             Check(failures, $"losses {call}", () =>
             {
-                var input = RandomTensor(random, batch, true);
-                var target = RandomTensor(random, batch, true);
-                var weights = random.Next(2) == 0 ? null : RandomTensor(random, batch, true);
-                var losses = new List<Tensor>
+                var prediction = input.Tensor(batch, true);
+                var target = input.Tensor(batch, true);
+                var weights = input.Coin() ? null : input.Tensor(batch, true);
+                bool ordinary = FuzzInputs.IsOrdinary(prediction) && FuzzInputs.IsOrdinary(target);
+                bool ordinaryWeights = weights is null || FuzzInputs.IsOrdinary(weights);
+                void Accepts(string name, bool usesWeights, Func<Tensor> call)
                 {
-                    new WeightedL1Loss((Reduction)random.Next(4)).call(input, target, weights),
-                    new WeightedHuberLoss(Number()).call(input, target, weights),
-                    new FocalRLoss((FocalRBase)random.Next(3), (FocalRActivation)random.Next(3), Number(), Number()).call(input, target, weights),
-                    new BmcLoss(Number()).call(input, target),
-                };
-                if (input.requires_grad)
-                {
-                    losses.Select(l => l.sum()).Aggregate((a, b) => a + b).backward();
+                    Tensor loss;
+                    try
+                    {
+                        loss = call();
+                    }
+                    catch (ArgumentException)
+                    {
+                        return;
+                    }
+
+                    Expect(ordinary && (ordinaryWeights || !usesWeights),
+                        $"{name} accepted input {FuzzInputs.Describe(prediction)}, target {FuzzInputs.Describe(target)}, weights {(weights is null ? "none" : FuzzInputs.Describe(weights))}");
+                    Expect(FuzzInputs.AllFinite(loss), $"{name}: a non-finite loss {loss.Doubles().FirstOrDefault()} for finite inputs");
+                    if (prediction.requires_grad)
+                    {
+                        prediction.grad?.zero_();
+                        loss.sum().backward();
+                        Expect(prediction.grad is null || FuzzInputs.AllFinite(prediction.grad), $"{name}: a non-finite gradient for finite inputs");
+                    }
                 }
+
+                Accepts("L1", true, () => new WeightedL1Loss(input.Enum<Reduction>(4)).call(prediction, target, weights));
+                Accepts("MSE", true, () => new WeightedMseLoss(input.Enum<Reduction>(4)).call(prediction, target, weights));
+                double beta = input.Number();
+                Accepts($"Huber beta {beta}", true, () => new WeightedHuberLoss(beta).call(prediction, target, weights));
+                var (focalBase, activation, focalBeta, gamma) = (input.Enum<FocalRBase>(3), input.Enum<FocalRActivation>(3), input.Number(), input.Number());
+                Accepts($"Focal-R {focalBase} {activation} beta {focalBeta} gamma {gamma}", true,
+                    () => new FocalRLoss(focalBase, activation, focalBeta, gamma).call(prediction, target, weights));
+                double variance = input.Number();
+                Accepts($"BMC variance {variance}", false, () => new BmcLoss(variance, input.Coin()).call(prediction, target));
+                Accepts($"GAI variance {variance}", false, () => new GaiLoss(new GaussianMixture([0.0, 3], [1.0, 2], [0.5, 0.5]), variance).call(prediction, target));
             });
-            Check(failures, $"GaussianMixture {call}", () => GaussianMixture.Fit(RandomTensor(random, batch, false), (int)Number(), (int)Number()));
+            Check(failures, $"GaussianMixture {call}", () =>
+            {
+                // Iterations stay bounded: a fit asked for 2^31 EM iterations with tolerance 0 legitimately runs that long.
+                var labels = input.Tensor(batch, false);
+                var mixture = input.Coin()
+                    ? GaussianMixture.Fit(labels, input.Int(), input.Next(300) - 2, input.Number())
+                    : new GaussianMixture([input.Number(), 1], [input.Number(), 1], [input.Number(), 0.5]);
+                Expect(mixture.Means.All(double.IsFinite) && mixture.Variances.All(v => double.IsFinite(v) && v > 0), "mixture parameters");
+                Expect(Math.Abs(mixture.Weights.Sum() - 1) < 1e-9 && mixture.Weights.All(w => w >= 0), "mixture weights");
+                double x = input.Number();
+                Expect(!double.IsFinite(x) || !double.IsNaN(mixture.LogDensity(x)), $"NaN log density at {x}");
+            });
             Check(failures, $"DirEvaluator {call}", () =>
             {
-                var evaluator = new DirEvaluator(new ShotSplit(distribution, Number(), Number()), Number());
-                evaluator.Add(RandomTensor(random, batch, true), RandomTensor(random, batch, true));
-                evaluator.Compute().ToTable();
+                var split = new ShotSplit(distribution, input.Number(), input.Number());
+                Expect(split.BinGroups.Count == distribution.Binning.Count, "shot groups");
+                var evaluator = new DirEvaluator(split, input.Number());
+                var (predictions, labels) = (input.Tensor(batch, true), input.Tensor(batch, true));
+                evaluator.Add(predictions, labels);
+                Expect(FuzzInputs.IsOrdinary(predictions) && FuzzInputs.IsOrdinary(labels),
+                    $"accepted predictions {FuzzInputs.Describe(predictions)}, labels {FuzzInputs.Describe(labels)}");
+                var report = evaluator.Compute();
+                Expect(report.All.Count == labels.numel() && report.Many.Count + report.Medium.Count + report.Few.Count == report.All.Count, "group counts");
+                Expect(report.All.Count == 0 || (double.IsFinite(report.All.Mae) && report.All.Mae >= 0 && double.IsFinite(report.All.Mse)), "MAE/MSE");
+                Expect(double.IsNaN(report.All.Pearson) || Math.Abs(report.All.Pearson) <= 1 + 1e-12, "Pearson outside [-1, 1]");
+                _ = report.ToTable();
+                evaluator.Reset();
+                Expect(evaluator.Compute().All.Count == 0, "Reset");
+            });
+            Check(failures, $"RegressorRetraining {call}", () =>
+            {
+                var regressor = nn.Linear(4, 1);
+                var model = nn.Sequential(nn.Linear(3, 4), input.Coin() ? regressor : nn.Linear(4, 1));
+                var generator = input.Next(4) == 0 ? Disposed() : new Generator(3);
+                var trainable = RegressorRetraining.Prepare(model, regressor, generator);
+                Expect(model.children().Contains(regressor), "accepted a regressor that is not in the model");
+                Expect(trainable.Count == 2 && model.parameters().Count(p => p.requires_grad) == 2, "only the regressor trains");
             });
         }
 
-        failures.Should().BeEmpty();
+        failures.Should().BeEmpty(string.Join("\n", failures.Take(40)));
+    }
+
+    private static Generator Disposed()
+    {
+        var generator = new Generator(1);
+        generator.Dispose();
+        return generator;
+    }
+
+    private static void CheckBinning(LabelBinning binning)
+    {
+        var edges = binning.Edges;
+        Expect(binning.Count >= 1 && edges.Count == binning.Count + 1, "bin count");
+        Expect(edges.All(double.IsFinite), $"non-finite edges ({edges[0]} .. {edges[^1]}, {binning.Count} bins)");
+        Expect(edges.Zip(edges.Skip(1)).All(p => p.First < p.Second), $"edges not strictly increasing ({edges[0]} .. {edges[^1]}, {binning.Count} bins)");
     }
 }
 

@@ -56,8 +56,8 @@ public abstract class BalancedMseLoss : Loss<Tensor, Tensor, Tensor>
     /// <summary>Checks a prediction/target pair: the same number of samples, [B] or [B, 1], floating predictions, one device.</summary>
     private protected void Validate(Tensor input, Tensor target, long minimumBatch)
     {
-        ArgumentNullException.ThrowIfNull(input);
-        ArgumentNullException.ThrowIfNull(target);
+        InputValidation.RequireLive(input, nameof(input));
+        InputValidation.RequireLive(target, nameof(target));
         InputValidation.RequireFloatingPoint(input, nameof(input));
         InputValidation.RequireRealNumber(target, nameof(target));
         if (input.dim() > 2 || (input.dim() == 2 && input.shape[1] != 1) || input.dim() == 0)
@@ -78,7 +78,10 @@ public abstract class BalancedMseLoss : Loss<Tensor, Tensor, Tensor>
         }
 
         InputValidation.RequireData(input, nameof(input));
+        InputValidation.RequireData(target, nameof(target));
         InputValidation.RequireSameDevice(input, nameof(input), target, nameof(target));
+        InputValidation.RequireFinite(input, nameof(input));
+        InputValidation.RequireFinite(target, nameof(target));
         InputValidation.RequireSameDevice(noise_sigma, "the noise parameter", input, nameof(input));
     }
 

@@ -30,6 +30,7 @@ public sealed class BmcLoss : BalancedMseLoss
         var logits = -(pred - y).square() / (variance * 2);
         var classes = arange(pred.shape[0], dtype: ScalarType.Int64, device: input.device);
         var loss = nn.functional.cross_entropy(logits, classes) * factor;
+        InputValidation.RequireFiniteResult(loss, "loss");
         return loss.MoveToOuterDisposeScope();
     }
 }

@@ -43,6 +43,7 @@ public sealed class GaiLoss : BalancedMseLoss
         var mse = (pred - y).square() / (variance * 2) + variance.log() * 0.5;
         var balancing = (componentVariances.log() * -0.5 - (pred - means).square() / (componentVariances * 2) + logWeights).logsumexp(1, keepdim: true);
         var loss = ((mse + balancing) * factor).mean();
+        InputValidation.RequireFiniteResult(loss, "loss");
         return loss.MoveToOuterDisposeScope();
     }
 }

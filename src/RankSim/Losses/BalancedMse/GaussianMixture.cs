@@ -217,6 +217,12 @@ public sealed class GaussianMixture
     private static double LogSumExp(double[] terms)
     {
         double max = terms.Max();
+        if (double.IsNegativeInfinity(max))
+        {
+            // Every term underflowed (x far from every component): the density is 0.
+            return max;
+        }
+
         return max + Math.Log(terms.Sum(t => Math.Exp(t - max)));
     }
 }

@@ -59,4 +59,88 @@ public class ToolkitProperties
         var weights = distribution.Reweight(inverse ? Reweighting.Inverse : Reweighting.SqrtInverse, window).Lookup(labels).Doubles();
         return weights.All(w => double.IsFinite(w) && w > 0) && Math.Abs(weights.Average() - 1) < 1e-5;
     }
+
+    /// <summary>
+    /// LDS-smoothed weights of long-tailed integer labels (floor(exp(u)), u in [0, 4)) under any kernel shape, odd size and
+    /// sigma are finite, positive and average 1 over the training labels.
+    /// </summary>
+    [Property(MaxTest = 200)]
+    public bool LdsWeightsArePositiveAndAverageOne(byte[] draws, bool laplace, byte halfSize, byte sigmaTenths, bool inverse)
+    {
+        if (draws.Length == 0)
+        {
+            return true;
+        }
+
+        using var scope = NewDisposeScope();
+        var labels = draws.Select(d => Math.Floor(Math.Exp(4.0 * d / 256))).ToArray();
+        var kernel = new KernelWindow(laplace ? KernelShape.Laplace : KernelShape.Gaussian, 2 * (halfSize % 5) + 1, 0.3 + sigmaTenths % 38 / 10.0);
+        var weights = LabelDistribution.FromValues(labels).Reweight(inverse ? Reweighting.Inverse : Reweighting.SqrtInverse, kernel)
+            .Lookup(tensor(labels)).Doubles();
+        return weights.All(w => double.IsFinite(w) && w > 0) && Math.Abs(weights.Average() - 1) < 1e-6;
+    }
+
+    /// <summary>A perfect prediction has zero error in every shot group, and the groups partition the samples.</summary>
+    [Property(MaxTest = 200)]
+    public bool APerfectPredictionHasZeroErrorEverywhere(byte[] training, short[] evaluated, byte many, byte few)
+    {
+        if (training.Length == 0 || evaluated.Length == 0)
+        {
+            return true;
+        }
+
+        using var scope = NewDisposeScope();
+        var split = new ShotSplit(LabelDistribution.FromValues(training.Select(t => (double)(t % 30)).ToArray()), 5 + many % 46, few % 5);
+        var evaluator = new DirEvaluator(split);
+        var labels = tensor(evaluated.Select(e => e / 1000.0).ToArray());
+        evaluator.Add(labels, labels);
+        var report = evaluator.Compute();
+        bool zero = new[] { report.All, report.Many, report.Medium, report.Few }.Where(m => m.Count > 0)
+            .All(m => m.Mae == 0 && m.Mse == 0 && m.BalancedMae == 0);
+        return zero && report.Many.Count + report.Medium.Count + report.Few.Count == report.All.Count && report.All.Count == evaluated.Length;
+    }
+
+    /// <summary>
+    /// FDS is the identity in eval mode; in training mode it maps each bin's samples from the bin's statistics onto the
+    /// smoothed ones (for bins with at least two samples), in float64 to 1e-9.
+    /// </summary>
+    [Property(MaxTest = 50)]
+    public bool FdsIsTheIdentityInEvalModeAndCalibratesBinsOntoTheSmoothedStatistics(byte binDraw, byte dimDraw, int seed)
+    {
+        using var scope = NewDisposeScope();
+        int bins = 3 + binDraw % 9, dim = 1 + dimDraw % 7;
+        var fds = new FeatureDistributionSmoothing(dim, LabelBinning.Integers(0, bins - 1), new KernelWindow(size: 3, sigma: 1),
+            clampMin: 1e-6, clampMax: 1e6, dtype: ScalarType.Float64);
+        var labels = randint(0, bins, 400, generator: new Generator((ulong)(uint)seed));
+        var features = randn(400, dim, dtype: ScalarType.Float64, generator: new Generator((ulong)(uint)seed + 1000)) * (labels.unsqueeze(1) + 1);
+        fds.UpdateStatistics(features, labels);
+        fds.EndEpoch();
+
+        fds.eval();
+        if (!fds.call(features, labels).Doubles().SequenceEqual(features.Doubles()))
+        {
+            return false;
+        }
+
+        fds.train();
+        var calibrated = fds.call(features, labels);
+        for (int b = 0; b < bins; b++)
+        {
+            var members = labels.eq(b).nonzero().squeeze(1);
+            if (members.shape[0] < 2)
+            {
+                continue;
+            }
+
+            var binFeatures = calibrated.index_select(0, members);
+            bool mean = binFeatures.mean([0]).Doubles().Zip(fds.SmoothedMean[b].Doubles()).All(p => Math.Abs(p.First - p.Second) <= 1e-9);
+            bool variance = binFeatures.var(0).Doubles().Zip(fds.SmoothedVariance[b].Doubles()).All(p => Math.Abs(p.First - p.Second) <= 1e-9 * Math.Max(1, Math.Abs(p.Second)));
+            if (!mean || !variance)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

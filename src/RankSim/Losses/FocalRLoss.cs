@@ -84,6 +84,9 @@ public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
     /// <param name="input">Predictions [B] or [B, ...], floating.</param>
     /// <param name="target">Targets of the same shape.</param>
     /// <param name="weights">Per-sample weights [B] (or one per element), or null for unweighted.</param>
+    /// <exception cref="ArgumentException">
+    /// Shapes, dtypes or devices that do not fit, NaN or infinite values, or a loss that overflows the dtype.
+    /// </exception>
     public override Tensor forward(Tensor input, Tensor target, Tensor? weights)
     {
         WeightedReduction.Validate(input, target, weights);

@@ -19,7 +19,9 @@ public sealed class BmcLoss : BalancedMseLoss
     /// <param name="input">Predictions [B] or [B, 1], B &gt;= 2 (with one sample the loss would be identically 0).</param>
     /// <param name="target">Targets, one per prediction.</param>
     /// <returns>A 0-dim tensor.</returns>
-    /// <exception cref="ArgumentException">Shapes, dtypes or devices that do not fit, or a batch of one.</exception>
+    /// <exception cref="ArgumentException">
+    /// Shapes, dtypes or devices that do not fit, a batch of one, NaN or infinite values, or a loss that overflows the dtype.
+    /// </exception>
     public override Tensor forward(Tensor input, Tensor target)
     {
         Validate(input, target, minimumBatch: 2);

@@ -28,7 +28,7 @@ public sealed class GaiLoss : BalancedMseLoss
     /// <param name="input">Predictions [B] or [B, 1].</param>
     /// <param name="target">Targets, one per prediction.</param>
     /// <returns>A 0-dim tensor.</returns>
-    /// <exception cref="ArgumentException">Shapes, dtypes or devices that do not fit.</exception>
+    /// <exception cref="ArgumentException">Shapes, dtypes or devices that do not fit, NaN or infinite values, or a loss that overflows the dtype.</exception>
     public override Tensor forward(Tensor input, Tensor target)
     {
         Validate(input, target, minimumBatch: 1);

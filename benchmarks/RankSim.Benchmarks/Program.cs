@@ -10,6 +10,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --scale [B] [D]
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --soak [steps] [every] [--assert-flat]
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --fingerprint
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --phases   (per-phase times at the age-like shapes)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
 // LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 2.5 minutes.
 if (args.Contains("--fingerprint"))
@@ -22,6 +23,19 @@ if (args.Contains("--soak"))
 {
     var counts = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
     return Soak.Run(counts.ElementAtOrDefault(0) is > 0 and var steps ? steps : 21_000, counts.ElementAtOrDefault(1) is > 0 and var every ? every : 1000, args.Contains("--assert-flat")) ? 0 : 1;
+}
+
+if (args.Contains("--phases"))
+{
+    foreach (var c in new RankSim.Benchmarks.BenchmarkCase[] { new(64, 512, true), new(64, 2048, true), new(256, 512, true), new(256, 2048, true) })
+    {
+        foreach (int threads in new[] { 1, 2 })
+        {
+            PhaseProbe.Run(c, threads, rounds: 15, callsPerRound: 200);
+        }
+    }
+
+    return 0;
 }
 
 if (args.Contains("--scale"))

@@ -1,0 +1,63 @@
+using System.Diagnostics;
+using RankSim.Cpu;
+using static TorchSharp.torch;
+
+namespace RankSim.Benchmarks;
+
+/// <summary>
+/// Where the time of one RankSimLoss forward + backward goes, phase by phase, with the memory-traffic floor next to it:
+/// each phase is timed over many back-to-back calls, the phases interleaved round by round so that the machine's noise
+/// hits them alike; medians and ranges over the rounds.
+/// </summary>
+internal static class PhaseProbe
+{
+    public static void Run(BenchmarkCase c, int threads, int rounds, int callsPerRound)
+    {
+        set_num_threads(threads);
+        var (features, labels) = BenchmarkData.Create(c, seed: 1);
+        features.requires_grad_();
+        var generator = new Generator(2);
+        var loss = new RankSimLoss(generator: generator);
+        var y = labels.to(ScalarType.Float64).reshape(-1, 1);
+        var kept = CpuKernels.SampleDistinctLabels(y, generator)!;
+        var keptLabels = y.index_select(0, kept);
+        var labelRanks = CpuKernels.LabelRanks(keptLabels, RankTies.IndexOrder);
+        var detached = features.detach();
+        var phases = new (string Name, Action Call)[]
+        {
+            ("traffic floor: read [B, D] once, write [B, D] once", () => detached.mul(2f).Dispose()),
+            ("traffic floor, forward: read the kept rows once", () => detached.index_select(0, kept).Dispose()),
+            ("finite check of [B, D]", () => InputValidation.RequireFinite(features, "features")),
+            ("sample distinct labels", () => CpuKernels.SampleDistinctLabels(y, generator)!.Dispose()),
+            ("label ranks [M, M]", () => CpuKernels.LabelRanks(keptLabels, RankTies.IndexOrder).Dispose()),
+            ("similarity forward (gather, normalise, n n^T)", () => { using var s = NewDisposeScope(); CpuKernels.Similarity(detached, FeatureSimilarity.Cosine, kept); }),
+            ("similarity + objective forward", () => { using var s = NewDisposeScope(); CpuKernels.Objective(CpuKernels.Similarity(detached, FeatureSimilarity.Cosine, kept), labelRanks, 2.0, nn.Reduction.Sum); }),
+            ("RankSimLoss forward", () => { using var s = NewDisposeScope(); loss.call(features, labels); }),
+            ("RankSimLoss forward + backward, .grad = null", () => { features.grad?.Dispose(); features.grad = null; using var s = NewDisposeScope(); loss.call(features, labels).backward(); }),
+            ("RankSimLoss forward + backward, accumulating into .grad", () => { using var s = NewDisposeScope(); loss.call(features, labels).backward(); }),
+        };
+
+        var times = phases.Select(_ => new List<double>()).ToArray();
+        for (int round = 0; round < rounds; round++)
+        {
+            for (int p = 0; p < phases.Length; p++)
+            {
+                phases[p].Call();
+                var watch = Stopwatch.StartNew();
+                for (int i = 0; i < callsPerRound; i++)
+                {
+                    phases[p].Call();
+                }
+
+                times[p].Add(watch.Elapsed.TotalMilliseconds / callsPerRound);
+            }
+        }
+
+        Console.WriteLine($"{c}, {threads} thread(s), M = {kept.shape[0]} kept rows; {rounds} interleaved rounds of {callsPerRound} calls: median [min, max] ms per call");
+        for (int p = 0; p < phases.Length; p++)
+        {
+            var sorted = times[p].Order().ToArray();
+            Console.WriteLine($"  {phases[p].Name,-58} {sorted[sorted.Length / 2],8:F4}  [{sorted[0]:F4}, {sorted[^1]:F4}]");
+        }
+    }
+}

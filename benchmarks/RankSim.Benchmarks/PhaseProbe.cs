@@ -23,10 +23,14 @@ internal static class PhaseProbe
         var keptLabels = y.index_select(0, kept);
         var labelRanks = CpuKernels.LabelRanks(keptLabels, RankTies.IndexOrder);
         var detached = features.detach();
+        var normalised = nn.functional.normalize(detached.index_select(0, kept), dim: 1);
+        var upstream = randn(kept.shape[0], kept.shape[0], generator: new Generator(3));
         var phases = new (string Name, Action Call)[]
         {
             ("traffic floor: read [B, D] once, write [B, D] once", () => detached.mul(2f).Dispose()),
             ("traffic floor, forward: read the kept rows once", () => detached.index_select(0, kept).Dispose()),
+            ("matrix floor: n n^T of the kept rows [M, D]", () => normalised.mm(normalised.t()).Dispose()),
+            ("matrix floor: (G + G^T) n, [M, M] x [M, D]", () => upstream.mm(normalised).Dispose()),
             ("finite check of [B, D]", () => InputValidation.RequireFinite(features, "features")),
             ("sample distinct labels", () => CpuKernels.SampleDistinctLabels(y, generator)!.Dispose()),
             ("label ranks [M, M]", () => CpuKernels.LabelRanks(keptLabels, RankTies.IndexOrder).Dispose()),

@@ -10,7 +10,8 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --scale [B] [D]
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --soak [steps] [every] [--assert-flat]
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --fingerprint
-//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --phases   (per-phase times at the age-like shapes)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --interleaved [B D]   (speed-up over the loop, round by round)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --phases [B D]   (per-phase times at the age-like shapes)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
 // LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 2.5 minutes.
 if (args.Contains("--fingerprint"))
@@ -25,9 +26,25 @@ if (args.Contains("--soak"))
     return Soak.Run(counts.ElementAtOrDefault(0) is > 0 and var steps ? steps : 21_000, counts.ElementAtOrDefault(1) is > 0 and var every ? every : 1000, args.Contains("--assert-flat")) ? 0 : 1;
 }
 
+if (args.Contains("--interleaved"))
+{
+    var shape = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
+    var c = new RankSim.Benchmarks.BenchmarkCase(shape.ElementAtOrDefault(0) is > 0 and var b ? b : 256, shape.ElementAtOrDefault(1) is > 0 and var d ? d : 2048, true);
+    foreach (int threads in new[] { 1, 2 })
+    {
+        InterleavedRatio.Run(c, threads, rounds: 7, callsPerRound: 200);
+    }
+
+    return 0;
+}
+
 if (args.Contains("--phases"))
 {
-    foreach (var c in new RankSim.Benchmarks.BenchmarkCase[] { new(64, 512, true), new(64, 2048, true), new(256, 512, true), new(256, 2048, true) })
+    var shape = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
+    RankSim.Benchmarks.BenchmarkCase[] cases = shape.Length == 2
+        ? [new(shape[0], shape[1], true)]
+        : [new(64, 512, true), new(64, 2048, true), new(256, 512, true), new(256, 2048, true)];
+    foreach (var c in cases)
     {
         foreach (int threads in new[] { 1, 2 })
         {

@@ -7,7 +7,7 @@ namespace RankSim.Benchmarks;
 /// <summary>
 /// Where the time of one RankSimLoss forward + backward goes, phase by phase, with the memory-traffic floor next to it:
 /// each phase is timed over many back-to-back calls, the phases interleaved round by round so that the machine's noise
-/// hits them alike; medians and ranges over the rounds.
+/// hits them alike (with a garbage collection between phases, outside the timing); medians and ranges over the rounds.
 /// </summary>
 internal static class PhaseProbe
 {
@@ -46,6 +46,10 @@ internal static class PhaseProbe
         {
             for (int p = 0; p < phases.Length; p++)
             {
+                // Forward-only calls leave graphs (custom-function nodes, saved tensors) to the finaliser: collect them
+                // here, outside the timing, so that no phase pays for the one before it.
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
                 phases[p].Call();
                 var watch = Stopwatch.StartNew();
                 for (int i = 0; i < callsPerRound; i++)

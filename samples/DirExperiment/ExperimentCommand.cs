@@ -79,7 +79,6 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
         }
 
         var results = new List<RunResult>();
-        var warnings = new List<string>();
         Dataset? firstData = null;
         LabelDistribution? firstTraining = null;
         var started = DateTime.Now;
@@ -100,11 +99,6 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
                     var result = trainer.Run(spec, seed, (epoch, _) => progress(spec.Name, seed, epoch, null));
                     progress(spec.Name, seed, settings.Epochs, result);
                     results.Add(result);
-                    if (result.Collapsed)
-                    {
-                        string advice = spec.RankSim ? "; with RankSim, a smaller --gamma or --lambda usually helps" : "";
-                        warnings.Add($"{result.Method}, seed {seed}: the features collapsed (mean pairwise cosine of a batch above 0.99 for 3 epochs){advice}.");
-                    }
                 }
             }
         }
@@ -154,9 +148,13 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
             AnsiConsole.Write(Report.DifferenceTable(differences));
         }
 
-        foreach (var warning in warnings)
+        foreach (var result in results)
         {
-            Console.WriteLine($"warning: {warning}");
+            if (CollapseCheck.Reason(result, results) is { } reason)
+            {
+                string advice = MethodSpec.Parse(result.Method).RankSim ? "; with RankSim, a smaller --gamma or --lambda usually helps" : "";
+                Console.WriteLine($"warning: {result.Method}, seed {result.Seed}: collapse: {reason}{advice}.");
+            }
         }
 
         Report.WriteCsv(Path.Combine(output, "results.csv"), results);

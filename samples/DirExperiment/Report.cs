@@ -64,6 +64,7 @@ internal static class Report
     }
 
     /// <summary>Per method with RankSim: MAE(with) - MAE(without) on the same seeds (negative is better).</summary>
+    /// <summary>RankSim's paired effect for every method with RankSim whose baseline ran on the same seeds.</summary>
     public static IReadOnlyList<PairedDifference> PairedDifferences(IReadOnlyList<string> methods, IReadOnlyList<RunResult> results)
     {
         var differences = new List<PairedDifference>();
@@ -72,14 +73,10 @@ internal static class Report
             string baseline = MethodSpec.Parse(method).WithoutRankSim().Name;
             var pairs = results.Where(r => r.Method == method)
                 .Join(results.Where(r => r.Method == baseline), r => r.Seed, r => r.Seed, (with, without) => (with, without)).ToList();
-            if (pairs.Count == 0)
+            if (pairs.Count > 0)
             {
-                continue;
+                differences.Add(new PairedDifference(method, baseline, PairedComparison.OfReports([.. pairs.Select(p => p.with.Test)], [.. pairs.Select(p => p.without.Test)])));
             }
-
-            var perGroup = Groups.ToDictionary(g => g.Name, g => MeanStd(pairs.Select(p => g.Pick(p.with.Test).Mae - g.Pick(p.without.Test).Mae).ToList()));
-            int won = pairs.Count(p => p.with.Test.All.Mae < p.without.Test.All.Mae);
-            differences.Add(new PairedDifference(method, baseline, pairs.Count, won, perGroup.ToDictionary(kv => kv.Key, kv => kv.Value.Mean), perGroup["All"].Std));
         }
 
         return differences;
@@ -95,11 +92,13 @@ internal static class Report
             table.AddColumn(new TableColumn($"ΔMAE {name}").RightAligned());
         }
 
-        table.AddColumn(new TableColumn("std (All)").RightAligned());
-        table.AddColumn(new TableColumn("seeds won").RightAligned());
+        table.AddColumn(new TableColumn("SE (All)").RightAligned());
+        table.AddColumn(new TableColumn("seeds won (All)").RightAligned());
         foreach (var d in differences)
         {
-            table.AddRow([Markup.Escape(d.Method), Markup.Escape(d.Baseline), .. Groups.Select(g => Format(d.MeanDifference[g.Name])), Format(d.StdAll), $"{d.SeedsWon}/{d.Seeds}"]);
+            var all = d.Comparison["All"]!;
+            table.AddRow([Markup.Escape(d.Method), Markup.Escape(d.Baseline), .. Groups.Select(g => Format(d.Comparison[g.Name]?.MeanDifference ?? double.NaN)),
+                Format(all.StandardError), $"{all.Lower}/{all.Count}"]);
         }
 
         return table;
@@ -126,7 +125,7 @@ internal static class Report
                 row["spearman"].Format(m.Spearman);
                 row["balanced_mae"].Format(m.BalancedMae);
                 row["best_epoch"].Format(r.BestEpoch);
-                row["collapsed"].Set(r.Collapsed ? "true" : "false");
+                row["collapsed"].Set(CollapseCheck.Reason(r, results) is null ? "false" : "true");
                 row["seconds"].Format(r.Seconds);
             }
         }
@@ -153,14 +152,26 @@ internal static class Report
             },
             runs = results.Select(r => new
             {
-                method = r.Method, seed = r.Seed, best_epoch = r.BestEpoch, collapsed = r.Collapsed, seconds = r.Seconds,
+                method = r.Method, seed = r.Seed, best_epoch = r.BestEpoch, collapsed = CollapseCheck.Reason(r, results), seconds = r.Seconds,
+                diagnostics = new
+                {
+                    mean_cosine = Finite(r.Diagnostics.MeanCosine), centred_mean_cosine = Finite(r.Diagnostics.CentredMeanCosine),
+                    effective_rank = Finite(r.Diagnostics.EffectiveRank), similarity_label_spearman = Finite(r.Diagnostics.SimilarityLabelSpearman),
+                    prediction_spread = Finite(r.Diagnostics.PredictionSpread),
+                },
                 test = Groups.ToDictionary(g => g.Name.ToLowerInvariant(), g => Metrics(g.Pick(r.Test))),
-                curve = r.Curve.Select(e => new { epoch = e.Epoch, train_loss = e.TrainLoss, ranksim = e.RankSimTerm, val_mae = e.ValMae, mean_cosine = Finite(e.MeanCosine) }),
+                curve = r.Curve.Select(e => new { epoch = e.Epoch, train_loss = e.TrainLoss, ranksim = e.RankSimTerm, val_mae = e.ValMae, mean_cosine = Finite(e.Diagnostics.MeanCosine),
+                    centred_mean_cosine = Finite(e.Diagnostics.CentredMeanCosine), effective_rank = Finite(e.Diagnostics.EffectiveRank),
+                    similarity_label_spearman = Finite(e.Diagnostics.SimilarityLabelSpearman), prediction_spread = Finite(e.Diagnostics.PredictionSpread),
+                }),
             }),
             paired_differences = differences.Select(d => new
             {
-                method = d.Method, baseline = d.Baseline, seeds = d.Seeds, seeds_won = d.SeedsWon, std_all = d.StdAll,
-                mean_mae_difference = d.MeanDifference.ToDictionary(kv => kv.Key.ToLowerInvariant(), kv => Finite(kv.Value)),
+                method = d.Method, baseline = d.Baseline,
+                mae_difference = d.Comparison.ToDictionary(kv => kv.Key.ToLowerInvariant(), kv => kv.Value is not { } c ? null : (object)new
+                {
+                    seeds = c.Count, mean = c.MeanDifference, standard_error = Finite(c.StandardError), seeds_lower = c.Lower, seeds_higher = c.Higher,
+                }),
             }),
         };
         File.WriteAllText(path, JsonSerializer.Serialize(document, new JsonSerializerOptions { WriteIndented = true }));
@@ -170,5 +181,5 @@ internal static class Report
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }
 
-/// <summary>RankSim's paired effect for one method.</summary>
-internal sealed record PairedDifference(string Method, string Baseline, int Seeds, int SeedsWon, IReadOnlyDictionary<string, double> MeanDifference, double StdAll);
+/// <summary>RankSim's paired effect for one method: test MAE with minus without RankSim, per shot group (the library's paired comparison).</summary>
+internal sealed record PairedDifference(string Method, string Baseline, IReadOnlyDictionary<string, PairedComparison?> Comparison);

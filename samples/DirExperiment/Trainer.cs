@@ -4,20 +4,20 @@ using static TorchSharp.torch;
 
 namespace DirExperiment;
 
-/// <summary>One epoch of one run: mean training loss, mean RankSim term (measured for every method), validation MAE.</summary>
-internal sealed record EpochRecord(int Epoch, double TrainLoss, double RankSimTerm, double ValMae, double MeanCosine);
+/// <summary>
+/// One epoch of one run: mean training loss, mean RankSim term (measured for every method), validation MAE, and the
+/// feature diagnostics of (up to) the first 512 validation samples.
+/// </summary>
+internal sealed record EpochRecord(int Epoch, double TrainLoss, double RankSimTerm, double ValMae, FeatureDiagnostics Diagnostics);
 
-/// <summary>The outcome of one method on one seed.</summary>
+/// <summary>The outcome of one method on one seed; <see cref="Diagnostics"/> are those of the selected model on validation.</summary>
 internal sealed record RunResult(
     string Method, int Seed, DirReport Test, IReadOnlyDictionary<int, double> TestMaeByBin, IReadOnlyList<EpochRecord> Curve,
-    int BestEpoch, bool Collapsed, double Seconds);
+    int BestEpoch, FeatureDiagnostics Diagnostics, double Seconds);
 
 /// <summary>Trains and evaluates one method on one seed; paired across methods by seed (initialisation, batch order).</summary>
 internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDistribution training, Device device)
 {
-    private const int CollapseEpochs = 3;
-    private const double CollapseCosine = 0.99;
-
     /// <summary>
     /// Builds each method's re-weighting and feature smoothing once on the training labels, so that a method these labels
     /// cannot support (e.g. FDS with fewer than three label bins) fails before any training.
@@ -71,8 +71,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         var batchOrder = new Generator((ulong)seed);
         var curve = new List<EpochRecord>();
         double bestMae = double.PositiveInfinity;
-        int bestEpoch = 0, sinceBest = 0, highCosineEpochs = 0;
-        bool collapsed = false;
+        int bestEpoch = 0, sinceBest = 0;
         Dictionary<string, Tensor>? best = null;
 
         // Stage one (or the only stage): the whole model.
@@ -81,8 +80,6 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
             var record = TrainEpoch(epoch, useRankSim: method.RankSim);
             curve.Add(record);
             onEpoch(epoch, record);
-            highCosineEpochs = record.MeanCosine > CollapseCosine ? highCosineEpochs + 1 : 0;
-            collapsed |= highCosineEpochs >= CollapseEpochs;
             if (record.ValMae < bestMae)
             {
                 (bestMae, bestEpoch, sinceBest) = (record.ValMae, epoch, 0);
@@ -125,7 +122,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         }
 
         var (report, byBin) = Evaluate(model);
-        return new RunResult(method.Name, seed, report, byBin, curve, bestEpoch, collapsed, watch.Elapsed.TotalSeconds);
+        return new RunResult(method.Name, seed, report, byBin, curve, bestEpoch, Diagnose(model, valX, valY), watch.Elapsed.TotalSeconds);
 
         EpochRecord TrainEpoch(int epoch, bool useRankSim)
         {
@@ -133,7 +130,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
             fds?.train();
             long n = trainX.shape[0];
             var order = randperm(n, generator: batchOrder).to(device);
-            double lossSum = 0, rankSimSum = 0, cosine = double.NaN;
+            double lossSum = 0, rankSimSum = 0;
             int batches = 0;
             var epochFeatures = new List<(Tensor, Tensor)>();
             for (long start = 0; start + 1 < n; start += options.BatchSize, batches++)
@@ -156,13 +153,6 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
                 optimizer.step();
                 lossSum += loss.item<float>();
                 rankSimSum += regularizer.item<float>();
-                if (batches == 0)
-                {
-                    var unit = nn.functional.normalize(features.detach(), dim: 1);
-                    long m = unit.shape[0];
-                    cosine = m > 1 ? ((unit.mm(unit.t()).sum() - m) / (m * (m - 1))).item<float>() : double.NaN;
-                }
-
                 if (fds is not null)
                 {
                     var kept = (features.detach().clone(), y.clone());
@@ -177,7 +167,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
                 epochFeatures.ForEach(b => { b.Item1.Dispose(); b.Item2.Dispose(); });
             }
 
-            return new EpochRecord(epoch, lossSum / batches, rankSimSum / batches, MeanAbsoluteError(model, valX, valY), cosine);
+            return new EpochRecord(epoch, lossSum / batches, rankSimSum / batches, MeanAbsoluteError(model, valX, valY), Diagnose(model, valX, valY));
         }
 
         Dictionary<string, Tensor> Snapshot() => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
@@ -207,6 +197,17 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
     {
         using var scope = NewDisposeScope();
         return (Predict(model, x).to(y.device) - y).abs().mean().item<float>();
+    }
+
+    /// <summary>Feature diagnostics of the first (up to) 512 samples of a set, in eval mode.</summary>
+    private static FeatureDiagnostics Diagnose(Regressor model, Tensor x, Tensor y)
+    {
+        using var scope = NewDisposeScope();
+        model.eval();
+        using var noGrad = no_grad();
+        var slice = TensorIndex.Slice(0, Math.Min(512, x.shape[0]));
+        var (pred, features) = model.call(x[slice]);
+        return FeatureDiagnostics.Compute(features, y[slice].to(features.device), pred);
     }
 
     private Tensor Predict(Regressor model, Tensor x)

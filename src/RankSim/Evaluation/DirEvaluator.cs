@@ -63,7 +63,6 @@ public sealed class DirEvaluator
 
         var p = LabelValues.ToDoubles(predictions, nameof(predictions));
         var y = LabelValues.ToDoubles(labels, nameof(labels));
-
         // Bins in the labels' own precision, as LabelDistribution computed the training histogram.
         using var scope = NewDisposeScope();
         var bins = Split.Training.Binning.BinIndex(labels).reshape(-1).cpu().data<long>().ToArray();

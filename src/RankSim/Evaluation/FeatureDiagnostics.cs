@@ -69,9 +69,9 @@ public sealed record FeatureDiagnostics
         }
 
         long batch = features.shape[0];
-        if (labels.dim() is < 1 or > 2 || labels.shape[0] != batch)
+        if (labels.dim() is < 1 or > 2 || labels.shape[0] != batch || labels.numel() != batch * (labels.dim() == 2 ? Math.Max(1, labels.shape[1]) : 1))
         {
-            throw new ArgumentException($"labels must be [{batch}], [{batch}, 1] or [{batch}, K]; got {InputValidation.Shape(labels)}.", nameof(labels));
+            throw new ArgumentException($"labels must be [{batch}], [{batch}, 1] or [{batch}, K] with K >= 1; got {InputValidation.Shape(labels)}.", nameof(labels));
         }
 
         InputValidation.RequireData(features, nameof(features));
@@ -94,7 +94,9 @@ public sealed record FeatureDiagnostics
 
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var f = features.detach().to(ScalarType.Float64);
+        // Every diagnostic is scale-free: the features are divided by a power of two near their largest magnitude (exact)
+        // so that centring and the SVD cannot overflow.
+        var f = PowerOfTwoScaled(features.detach().to(ScalarType.Float64)).Scaled;
         var y = labels.detach().to(ScalarType.Float64).reshape(batch, -1);
         var pairs = triu_indices(batch, batch, 1, device: features.device);
 
@@ -125,8 +127,10 @@ public sealed record FeatureDiagnostics
         double spread = double.NaN;
         if (predictions is not null && y.shape[1] == 1)
         {
-            double labelStd = y.std().item<double>();
-            spread = labelStd > 0 ? predictions.detach().to(ScalarType.Float64).std().item<double>() / labelStd : double.NaN;
+            var (scaledLabels, labelScale) = PowerOfTwoScaled(y);
+            var (scaledPredictions, predictionScale) = PowerOfTwoScaled(predictions.detach().to(ScalarType.Float64));
+            double labelStd = scaledLabels.std().item<double>();
+            spread = labelStd > 0 ? scaledPredictions.std().item<double>() / labelStd * (predictionScale / labelScale) : double.NaN;
         }
 
         return new FeatureDiagnostics
@@ -138,6 +142,14 @@ public sealed record FeatureDiagnostics
             SimilarityLabelSpearman = spearman,
             PredictionSpread = spread,
         };
+    }
+
+    /// <summary>The tensor divided by 2^k, with 2^k the power of two at or below its largest magnitude (1 for all zeros), and 2^k.</summary>
+    private static (Tensor Scaled, double Scale) PowerOfTwoScaled(Tensor values)
+    {
+        double largest = values.abs().max().item<double>();
+        double scale = largest > 0 ? Math.ScaleB(1, Math.ILogB(largest)) : 1;
+        return (values / scale, scale);
     }
 
     /// <summary>Cosine similarities [B, B] of the rows, each row scaled by its largest magnitude first (no overflow); zero rows give 0.</summary>

@@ -13,7 +13,7 @@ public sealed record RegressionMetrics
     /// <summary>Mean absolute error, in label units.</summary>
     public required double Mae { get; init; }
 
-    /// <summary>Mean squared error, in squared label units.</summary>
+    /// <summary>Mean squared error, in squared label units; +infinity when it exceeds float64 (errors beyond about 1e154).</summary>
     public required double Mse { get; init; }
 
     /// <summary>Root mean squared error, in label units.</summary>
@@ -61,19 +61,23 @@ public sealed record RegressionMetrics
             return Empty;
         }
 
-        var errors = Enumerable.Range(0, n).Select(i => predictions[i] - labels[i]).ToArray();
-        double mae = errors.Average(Math.Abs);
-        double mse = errors.Average(e => e * e);
-        double gm = Math.Exp(errors.Average(e => Math.Log(Math.Abs(e) + geometricMeanEpsilon)));
+        // Errors are taken at a power-of-two scale s (exact) when values are large enough for e or e^2 to overflow: MAE,
+        // RMSE and the geometric mean stay finite; MSE is +infinity only when its true value exceeds float64 (RMSE > 1e154).
+        double largest = Math.Max(predictions.Max(Math.Abs), labels.Max(Math.Abs));
+        double s = largest > 1e150 ? Math.ScaleB(1, Math.ILogB(largest)) : 1;
+        var errors = Enumerable.Range(0, n).Select(i => predictions[i] / s - labels[i] / s).ToArray();
+        double mae = errors.Average(Math.Abs) * s;
+        double meanSquare = errors.Average(e => e * e);
+        double gm = Math.Exp(errors.Average(e => Math.Log(Math.Abs(e) + geometricMeanEpsilon / s)) + Math.Log(s));
         var perBin = Enumerable.Range(0, n).GroupBy(i => bins[i]).ToList();
-        double balancedMae = perBin.Average(g => g.Average(i => Math.Abs(errors[i])));
-        double balancedMse = perBin.Average(g => g.Average(i => errors[i] * errors[i]));
+        double balancedMae = perBin.Average(g => g.Average(i => Math.Abs(errors[i]))) * s;
+        double balancedMse = perBin.Average(g => g.Average(i => errors[i] * errors[i])) * s * s;
         return new RegressionMetrics
         {
             Count = n,
             Mae = mae,
-            Mse = mse,
-            Rmse = Math.Sqrt(mse),
+            Mse = meanSquare * s * s,
+            Rmse = Math.Sqrt(meanSquare) * s,
             GeometricMean = gm,
             Pearson = Correlation(predictions, labels),
             Spearman = Correlation(AverageRanks(predictions), AverageRanks(labels)),

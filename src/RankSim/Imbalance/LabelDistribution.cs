@@ -115,7 +115,28 @@ public sealed class LabelDistribution
 
         double scale = SampleCount / inverseSum;
         var binWeights = effective.Select(e => e > 0 ? scale / e : 0.0).ToArray();
+        if (!binWeights.All(double.IsFinite))
+        {
+            // Clip bounds near the float64 limits overflow the rescaling: redo it in log space, and refuse what is still out of range.
+            binWeights = LogSpaceWeights(effective);
+        }
+
         return new LabelWeights(Binning, binWeights, effective);
+    }
+
+    /// <summary>n / (e_b * sum over bins with samples of c / e), in log space.</summary>
+    private double[] LogSpaceWeights(double[] effective)
+    {
+        var terms = effective.Select((e, b) => _counts[b] > 0 ? Math.Log(_counts[b]) - Math.Log(e) : double.NegativeInfinity).ToArray();
+        double top = terms.Max();
+        double logSum = top + Math.Log(terms.Sum(t => Math.Exp(t - top)));
+        var weights = effective.Select(e => e > 0 ? Math.Exp(Math.Log(SampleCount) - Math.Log(e) - logSum) : 0.0).ToArray();
+        if (!weights.All(double.IsFinite))
+        {
+            throw new ArgumentOutOfRangeException("clipMin", "The clip bounds make some bin weights exceed float64's range; narrow them.");
+        }
+
+        return weights;
     }
 
     /// <summary>Convolution of per-bin values with the max-normalised window, zero padding at the ends.</summary>

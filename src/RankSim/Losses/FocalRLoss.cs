@@ -33,13 +33,19 @@ public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
     /// <summary>The largest beta accepted (1e30: it must convert to float32, the dtype half-precision inputs are computed in).</summary>
     public const double MaxBeta = 1e30;
 
+    /// <summary>
+    /// The largest gamma accepted (1000): the gradient of f^gamma carries a factor gamma, which must stay finite in
+    /// float32 where f saturates at 1 (the paper uses gamma = 1).
+    /// </summary>
+    public const double MaxGamma = 1e3;
+
     /// <summary>Creates the loss.</summary>
     /// <param name="baseLoss">L1 (default) or MSE.</param>
     /// <param name="activation">Sigmoid (default) or tanh.</param>
     /// <param name="beta">Scale of |e| inside f, in (0, <see cref="MaxBeta"/>] (default 0.2).</param>
-    /// <param name="gamma">Exponent of the modulation, &gt;= 0 (default 1).</param>
+    /// <param name="gamma">Exponent of the modulation, in [0, <see cref="MaxGamma"/>] (default 1).</param>
     /// <param name="reduction">Mean (default), Sum, or None.</param>
-    /// <exception cref="ArgumentOutOfRangeException">An unknown enum value, beta outside (0, <see cref="MaxBeta"/>] or gamma negative.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An unknown enum value, beta outside (0, <see cref="MaxBeta"/>] or gamma outside [0, <see cref="MaxGamma"/>].</exception>
     public FocalRLoss(
         FocalRBase baseLoss = FocalRBase.L1,
         FocalRActivation activation = FocalRActivation.Sigmoid,
@@ -57,9 +63,9 @@ public sealed class FocalRLoss : Loss<Tensor, Tensor, Tensor?, Tensor>
             throw new ArgumentOutOfRangeException(nameof(beta), beta, $"beta must be greater than 0 and at most {MaxBeta:G}.");
         }
 
-        if (!double.IsFinite(gamma) || gamma < 0)
+        if (!double.IsFinite(gamma) || gamma < 0 || gamma > MaxGamma)
         {
-            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, "gamma must be a finite number of at least 0.");
+            throw new ArgumentOutOfRangeException(nameof(gamma), gamma, $"gamma must lie in [0, {MaxGamma:G}].");
         }
 
         BaseLoss = baseLoss;

@@ -200,4 +200,67 @@ public class ToolkitInputTests
         many.Count.Should().Be(3000);
         many.Variances.Should().OnlyContain(v => double.IsFinite(v) && v > 0);
     }
+
+    // The cases below were found by the fuzz test (BadInputFuzzTests) and failed before their fixes.
+
+    [Fact]
+    public void DisposedTensorsGetAnArgumentExceptionNamingThem()
+    {
+        var disposed = randn(4);
+        disposed.Dispose();
+        FluentActions.Invoking(() => new WeightedL1Loss().call(randn(4), disposed, null)).Should().Throw<ArgumentException>().WithParameterName("target");
+        FluentActions.Invoking(() => BlackboxRank.Apply(disposed, 2)).Should().Throw<ArgumentException>().WithParameterName("scores");
+        FluentActions.Invoking(() => LabelBinning.Integers(0, 3).BinIndex(disposed)).Should().Throw<ArgumentException>().WithParameterName("labels");
+    }
+
+    [Fact]
+    public void LossesRefuseNonFiniteInputsAndResultsTheirDtypeCannotHold()
+    {
+        using var scope = NewDisposeScope();
+        FluentActions.Invoking(() => new WeightedMseLoss().call(tensor(new[] { 1f, float.NaN }), tensor(new[] { 1f, 2f }), null)).Should()
+            .Throw<ArgumentException>().WithParameterName("input");
+
+        // Float32 squared errors of 3e20 overflow: refused with advice instead of returning infinity.
+        FluentActions.Invoking(() => new WeightedMseLoss().call(tensor(new[] { 3e20f, 0f }), tensor(new[] { 0f, 0f }), null)).Should()
+            .Throw<ArgumentException>().WithMessage("*overflows Float32*");
+        var bmc = new BmcLoss();
+        FluentActions.Invoking(() => bmc.call(tensor(new[] { 3e20f, -3e20f }), tensor(new[] { 0f, 1f }))).Should().Throw<ArgumentException>();
+    }
+
+    [Fact]
+    public void BinningRefusesNaNLabelsAndRangesFloat64CannotSplit()
+    {
+        var binning = LabelBinning.FixedWidth(0, 5, 50);
+        FluentActions.Invoking(() => binning.BinIndex(double.NaN)).Should().Throw<ArgumentException>();
+        FluentActions.Invoking(() => binning.BinIndex(tensor(new[] { 1.0, double.NaN }))).Should().Throw<ArgumentException>().WithParameterName("labels");
+
+        var widest = LabelBinning.FixedWidth(-double.MaxValue, double.MaxValue, 4);
+        widest.Edges.Should().OnlyContain(e => double.IsFinite(e)).And.BeInAscendingOrder();
+        FluentActions.Invoking(() => LabelBinning.Integers(1L << 60, (1L << 60) + 3)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("min");
+    }
+
+    [Fact]
+    public void ExtremeOptionsOfTheToolkitGiveFiniteResultsOrAreRefused()
+    {
+        // Mixture density far from every component: -infinity (density 0), not NaN.
+        new GaussianMixture([0.0, 1.0], [1.0, 1.0], [0.5, 0.5]).LogDensity(1e300).Should().Be(double.NegativeInfinity);
+
+        // Inverse weights with clip bounds at the float64 limit: finite, averaging 1.
+        var distribution = LabelDistribution.FromValues([0.0, 1, 1, 2]);
+        var weights = distribution.Reweight(Reweighting.Inverse, clipMin: double.MaxValue, clipMax: double.MaxValue).Lookup(tensor(new[] { 0.0, 1, 1, 2 })).Doubles();
+        weights.Should().OnlyContain(w => double.IsFinite(w) && w > 0);
+        weights.Average().Should().BeApproximately(1, 1e-12);
+
+        FluentActions.Invoking(() => new FocalRLoss(gamma: 1e300)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
+        FluentActions.Invoking(() => new FocalRLoss(beta: 1e39)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("beta");
+
+        // Errors of 1e308-sized predictions: MAE and RMSE finite; MSE (about 1e616) is +infinity, documented.
+        var evaluator = new DirEvaluator(new ShotSplit(distribution));
+        evaluator.Add(tensor(new[] { 1.5e308, -1.5e308 }), tensor(new[] { 0.0, 1.0 }));
+        var all = evaluator.Compute().All;
+        all.Mae.Should().BeApproximately(1.5e308, 1e294);
+        all.Rmse.Should().BeApproximately(1.5e308, 1e294);
+        all.Mse.Should().Be(double.PositiveInfinity);
+        double.IsFinite(all.GeometricMean).Should().BeTrue();
+    }
 }

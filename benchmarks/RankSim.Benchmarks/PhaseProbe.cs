@@ -18,6 +18,7 @@ internal static class PhaseProbe
         features.requires_grad_();
         var generator = new Generator(2);
         var loss = new RankSimLoss(generator: generator);
+        var perRowLoss = new RankSimLoss(generator: new Generator(2)) { PerturbationScaling = PerturbationScaling.PerRow };
         var y = labels.to(ScalarType.Float64).reshape(-1, 1);
         var kept = CpuKernels.SampleDistinctLabels(y, generator)!;
         var keptLabels = y.index_select(0, kept);
@@ -35,10 +36,11 @@ internal static class PhaseProbe
             ("sample distinct labels", () => CpuKernels.SampleDistinctLabels(y, generator)!.Dispose()),
             ("label ranks [M, M]", () => CpuKernels.LabelRanks(keptLabels, RankTies.IndexOrder).Dispose()),
             ("similarity forward (gather, normalise, n n^T)", () => { using var s = NewDisposeScope(); CpuKernels.Similarity(detached, FeatureSimilarity.Cosine, kept); }),
-            ("similarity + objective forward", () => { using var s = NewDisposeScope(); CpuKernels.Objective(CpuKernels.Similarity(detached, FeatureSimilarity.Cosine, kept), labelRanks, 2.0, nn.Reduction.Sum); }),
+            ("similarity + objective forward", () => { using var s = NewDisposeScope(); CpuKernels.Objective(CpuKernels.Similarity(detached, FeatureSimilarity.Cosine, kept), labelRanks, 2.0, nn.Reduction.Sum, PerturbationScaling.Paper); }),
             ("RankSimLoss forward", () => { using var s = NewDisposeScope(); loss.call(features, labels); }),
             ("RankSimLoss forward + backward, .grad = null", () => { features.grad?.Dispose(); features.grad = null; using var s = NewDisposeScope(); loss.call(features, labels).backward(); }),
             ("RankSimLoss forward + backward, accumulating into .grad", () => { using var s = NewDisposeScope(); loss.call(features, labels).backward(); }),
+            ("  the same, PerturbationScaling.PerRow", () => { using var s = NewDisposeScope(); perRowLoss.call(features, labels).backward(); }),
         };
 
         var times = phases.Select(_ => new List<double>()).ToArray();

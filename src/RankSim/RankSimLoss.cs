@@ -21,6 +21,7 @@ namespace RankSim;
 public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
 {
     private readonly Generator? _generator;
+    private readonly PerturbationScaling _perturbationScaling;
 
     /// <summary>Creates the RankSim loss.</summary>
     /// <param name="interpolationLambda">
@@ -78,6 +79,22 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// <summary>Whether NaN and infinite inputs are rejected (default true; one host synchronisation per call).</summary>
     public bool CheckFinite { get; }
 
+    /// <summary>
+    /// How far the blackbox backward pass perturbs each anchor's similarities (default <see cref="PerturbationScaling.Paper"/>,
+    /// the published rule and bit-identical to it; <see cref="PerturbationScaling.PerRow"/> makes lambda dimensionless:
+    /// about lambda standard deviations of the row's similarities, whatever gamma, M and the reduction).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An undefined value (when set).</exception>
+    public PerturbationScaling PerturbationScaling
+    {
+        get => _perturbationScaling;
+        init
+        {
+            InputValidation.RequireDefined(value, nameof(PerturbationScaling));
+            _perturbationScaling = value;
+        }
+    }
+
     /// <summary>Computes the RankSim loss.</summary>
     /// <param name="features">Features [B, ...] of any floating dtype and device (flattened to [B, D]); usually the penultimate layer.</param>
     /// <param name="labels">Labels [B], [B, 1] or [B, K] (K-dimensional), integer or floating, on the features' device.</param>
@@ -120,7 +137,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         // Label ranks first: on the CPU they are a managed kernel, best run before libtorch's threads get busy with S.
         var labelRanks = CpuKernels.LabelRanks(y, LabelTies);
         var similarity = CpuKernels.Similarity(f, FeatureSimilarity, kept);
-        var loss = CpuKernels.Objective(similarity, labelRanks, InterpolationLambda, reduction);
+        var loss = CpuKernels.Objective(similarity, labelRanks, InterpolationLambda, reduction, PerturbationScaling);
         return loss.MoveToOuterDisposeScope();
     }
 

@@ -16,10 +16,10 @@ internal static class RankSimObjective
     /// The objective by tensor operations, on any device: the reference the CPU kernel
     /// (<see cref="FusedObjectiveFunction"/>) is tested against, and what runs everywhere else.
     /// </summary>
-    public static Tensor Reference(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction)
+    public static Tensor Reference(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling)
     {
         using var scope = NewDisposeScope();
-        var featureRanks = BlackboxRank.BlackboxRankFunction.apply(similarity, lambda);
+        var featureRanks = BlackboxRank.BlackboxRankFunction.apply(similarity, lambda, scaling == PerturbationScaling.PerRow);
         var rl = labelRanks.to(featureRanks.dtype);
         long m = featureRanks.shape[0];
         var loss = reduction switch

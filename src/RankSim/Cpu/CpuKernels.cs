@@ -115,20 +115,20 @@ internal static class CpuKernels
     }
 
     /// <summary>The RankSim objective of similarities S [M, M] and label ranks RL [M, M] (see <see cref="RankSimObjective.Reference"/>).</summary>
-    public static Tensor Objective(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction)
+    public static Tensor Objective(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling)
     {
         bool kernel = Enabled && similarity.device_type == DeviceType.CPU && similarity.dtype == ScalarType.Float32
             && FitsOneRow(similarity.shape[1], sizeof(float));
         return kernel
-            ? FusedObjectiveFunction.Apply(similarity, labelRanks, lambda, reduction)
-            : RankSimObjective.Reference(similarity, labelRanks, lambda, reduction);
+            ? FusedObjectiveFunction.Apply(similarity, labelRanks, lambda, reduction, scaling)
+            : RankSimObjective.Reference(similarity, labelRanks, lambda, reduction, scaling);
     }
 
     /// <summary>Blackbox-differentiable descending ranks of a 1-D or 2-D tensor (see <see cref="RankSim.BlackboxRank.Apply"/>).</summary>
     public static Tensor BlackboxRank(Tensor scores, double lambda)
     {
         bool kernel = Enabled && scores.device_type == DeviceType.CPU && FitsOneRow(scores.shape[^1], sizeof(double));
-        return kernel ? BlackboxRankRowsFunction.apply(scores, lambda) : RankSim.BlackboxRank.BlackboxRankFunction.apply(scores, lambda);
+        return kernel ? BlackboxRankRowsFunction.apply(scores, lambda, false) : RankSim.BlackboxRank.BlackboxRankFunction.apply(scores, lambda, false);
     }
 
     /// <summary>Whether <paramref name="elements"/> values of <paramref name="elementBytes"/> bytes fit one span.</summary>

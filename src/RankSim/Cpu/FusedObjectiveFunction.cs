@@ -19,14 +19,15 @@ internal sealed class FusedObjectiveFunction : autograd.SingleTensorFunction<Fus
 {
     private const string LambdaKey = "lambda";
     private const string ReductionKey = "reduction";
+    private const string PerRowKey = "perRow";
 
     public override string Name => nameof(FusedObjectiveFunction);
 
     /// <summary>The loss for similarities S [M, M] (float32, CPU) and label ranks RL [M, M]; see <see cref="RankSimLoss"/> for the reductions.</summary>
-    public static Tensor Apply(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction)
+    public static Tensor Apply(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling)
     {
         using var scope = NewDisposeScope();
-        var loss = apply(similarity, RowBlocks.Contiguous(labelRanks.to(ScalarType.Float32)), lambda, reduction);
+        var loss = apply(similarity, RowBlocks.Contiguous(labelRanks.to(ScalarType.Float32)), lambda, reduction, scaling == PerturbationScaling.PerRow);
         return SecondBackwardCheck.Mark(loss).MoveToOuterDisposeScope();
     }
 
@@ -48,6 +49,7 @@ internal sealed class FusedObjectiveFunction : autograd.SingleTensorFunction<Fus
         ctx.save_for_backward([similarity, featureRanks.MoveToOuterDisposeScope(), labelRanks]);
         ctx.save_data(LambdaKey, (double)vars[2]);
         ctx.save_data(ReductionKey, reduction);
+        ctx.save_data(PerRowKey, (bool)vars[4]);
         var result = reduction switch
         {
             Reduction.Sum => perAnchor.sum(),
@@ -58,7 +60,7 @@ internal sealed class FusedObjectiveFunction : autograd.SingleTensorFunction<Fus
     }
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-        BackwardGuard.Run(Name, 4, () => Backward(ctx, grad_output));
+        BackwardGuard.Run(Name, 5, () => Backward(ctx, grad_output));
 
     private static List<Tensor> Backward(autograd.AutogradContext ctx, Tensor gradOutput)
     {
@@ -73,7 +75,7 @@ internal sealed class FusedObjectiveFunction : autograd.SingleTensorFunction<Fus
         var dense = BackwardGuard.Dense(gradOutput, ScalarType.Float32);
         if (dense is null)
         {
-            return [null!, null!, null!, null!];
+            return [null!, null!, null!, null!, null!];
         }
 
         // c_i / M for every anchor: the upstream gradient of anchor i's loss mean_j (.)^2 (one c for all under Sum and
@@ -88,10 +90,11 @@ internal sealed class FusedObjectiveFunction : autograd.SingleTensorFunction<Fus
             reduction == Reduction.None ? RowBlocks.Rows<float>(upstream, start, count) : RowBlocks.Rows<float>(upstream, 0, 1),
             divisor,
             lambda,
+            (bool)ctx.get_data(PerRowKey),
             m,
             RowBlocks.Rows<float>(gradient, start, count)));
 
-        return [gradient.MoveToOuterDisposeScope(), null!, null!, null!];
+        return [gradient.MoveToOuterDisposeScope(), null!, null!, null!, null!];
     }
 
     /// <summary>Ranks of rows of S into RF, and each row's mean squared rank difference to RL.</summary>
@@ -117,13 +120,41 @@ internal sealed class FusedObjectiveFunction : autograd.SingleTensorFunction<Fus
     }
 
     /// <summary>
+    /// <see cref="BlackboxRank.RowStrengths"/> for one row, in float64: lambda * std(s) / mean|g| (population standard
+    /// deviation), lambda where either is 0 or the ratio not finite, at most <see cref="InputValidation.MaxLambda"/>.
+    /// </summary>
+    private static double RowStrength(ReadOnlySpan<float> similarities, ReadOnlySpan<float> upstream, double lambda)
+    {
+        int m = similarities.Length;
+        double mean = 0, size = 0;
+        for (int j = 0; j < m; j++)
+        {
+            mean += similarities[j];
+            size += Math.Abs((double)upstream[j]);
+        }
+
+        mean /= m;
+        size /= m;
+        double squares = 0;
+        for (int j = 0; j < m; j++)
+        {
+            double deviation = similarities[j] - mean;
+            squares += deviation * deviation;
+        }
+
+        double factor = Math.Sqrt(squares / m) / size;
+        bool usable = squares > 0 && size > 0 && double.IsFinite(factor);
+        return Math.Min((usable ? factor : 1) * lambda, InputValidation.MaxLambda);
+    }
+
+    /// <summary>
     /// For rows of S: dL/dRF = 2 (RF - RL) c_i / <paramref name="divisor"/>, with c_i from <paramref name="upstream"/> (one
     /// value a row, or a single value for all), then the blackbox gradient.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void BackwardRows(
         ReadOnlySpan<float> similarity, ReadOnlySpan<float> featureRanks, ReadOnlySpan<float> labelRanks, ReadOnlySpan<float> upstream,
-        float divisor, double lambda, int m, Span<float> gradient)
+        float divisor, double lambda, bool perRow, int m, Span<float> gradient)
     {
         int rows = similarity.Length / m;
         using var ranker = new RowRanker.SingleRowRanker(m);
@@ -142,7 +173,9 @@ internal sealed class FusedObjectiveFunction : autograd.SingleTensorFunction<Fus
                     g[j] = 2f * (rf[j] - rl[j]) * scale;
                 }
 
-                BlackboxRankRowsFunction.GradientRow(similarity.Slice(row * m, m), g, rf, lambda, perturbed.AsSpan(0, m), gradient.Slice(row * m, m), ranker);
+                var s = similarity.Slice(row * m, m);
+                double strength = perRow ? RowStrength(s, g, lambda) : lambda;
+                BlackboxRankRowsFunction.GradientRow(s, g, rf, strength, perturbed.AsSpan(0, m), gradient.Slice(row * m, m), ranker);
             }
         }
         finally

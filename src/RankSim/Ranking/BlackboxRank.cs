@@ -75,6 +75,35 @@ public static class BlackboxRank
     }
 
     /// <summary>
+    /// The <see cref="PerturbationScaling.PerRow"/> strengths lambda_i = lambda * std(s_i) / mean|g_i| of rows s [R, N] and
+    /// their upstream gradients g, in float64 [R, 1]: lambda where either statistic is 0 or not finite, at most
+    /// <see cref="InputValidation.MaxLambda"/>.
+    /// </summary>
+    internal static Tensor RowStrengths(Tensor scores, Tensor upstream, double lambda)
+    {
+        using var scope = NewDisposeScope();
+        var spread = scores.to(ScalarType.Float64).std(1, unbiased: false, keepdim: true);
+        var size = upstream.to(ScalarType.Float64).abs().mean([1], keepdim: true);
+        var factor = spread.div(size);
+        var usable = spread.gt(0).logical_and_(size.gt(0)).logical_and_(factor.isfinite());
+        return where(usable, factor, ones_like(factor)).mul_(lambda).clamp_max_(InputValidation.MaxLambda).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Gradient"/> with a strength per row (<see cref="RowStrengths"/>): the step lambda_i * g rounded to the
+    /// scores' dtype, then + s; the divisor lambda_i + 1e-8 likewise (the kernel's float operations).
+    /// </summary>
+    internal static Tensor GradientPerRow(Tensor scores, Tensor upstream, Tensor ranks, double lambda)
+    {
+        using var scope = NewDisposeScope();
+        var strengths = RowStrengths(scores, upstream, lambda);
+        var perturbed = upstream.mul(strengths.to(upstream.dtype)).add_(scores);
+        var gradient = Ranks.Descending(perturbed, RankTies.IndexOrder).sub_(ranks).div_(strengths.add(GradientEpsilon).to(ranks.dtype));
+        var nonFiniteRows = upstream.isfinite().all(-1, keepdim: true).logical_not_();
+        return gradient.masked_fill_(nonFiniteRows, double.NaN).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
     /// The custom autograd function of the formula above, by tensor operations (any device). It saves the scores and the
     /// ranks it returns; changing either in place before backward makes backward fail with a catchable error, as for
     /// libtorch's own functions. <c>Cpu.BlackboxRankRowsFunction</c> computes the same on the CPU.
@@ -91,6 +120,7 @@ public static class BlackboxRank
     }
 
     private const string LambdaKey = "lambda";
+    private const string PerRowKey = "perRow";
     private const string DtypeKey = "dtype";
     private const string ShapeKey = "shape";
 
@@ -110,6 +140,7 @@ public static class BlackboxRank
         // tensor itself made a call 3x slower at N = 1024 (measured), a copy costs 64 MB at N = 4096.
         ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
         ctx.save_data(LambdaKey, (double)vars[1]);
+        ctx.save_data(PerRowKey, (bool)vars[2]);
         ctx.save_data(DtypeKey, scores.dtype);
         ctx.save_data(ShapeKey, scores.shape);
 
@@ -124,7 +155,7 @@ public static class BlackboxRank
     /// in the scores' shape and dtype. Runs inside <see cref="BackwardGuard.Run"/>.
     /// </summary>
     internal static List<Tensor> Backward(autograd.AutogradContext ctx, Tensor gradOutput, string name, Func<Tensor, Tensor, Tensor, double, Tensor> gradient) =>
-        BackwardGuard.Run(name, 2, () =>
+        BackwardGuard.Run(name, 3, () =>
         {
             using var scope = NewDisposeScope();
             var saved = ctx.get_saved_variables();
@@ -136,13 +167,16 @@ public static class BlackboxRank
             var upstream = BackwardGuard.Dense(gradOutput, ranks.dtype);
             if (upstream is null)
             {
-                return [null!, null!];
+                return [null!, null!, null!];
             }
 
             double lambda = (double)ctx.get_data(LambdaKey);
             var dtype = (ScalarType)ctx.get_data(DtypeKey);
             var shape = (long[])ctx.get_data(ShapeKey);
-            var result = gradient(scores, upstream.reshape(ranks.shape), ranks, lambda);
-            return [result.reshape(shape).to(dtype).MoveToOuterDisposeScope(), null!];
+            var rowUpstream = upstream.reshape(ranks.shape);
+            var result = (bool)ctx.get_data(PerRowKey)
+                ? GradientPerRow(scores, rowUpstream, ranks, lambda)
+                : gradient(scores, rowUpstream, ranks, lambda);
+            return [result.reshape(shape).to(dtype).MoveToOuterDisposeScope(), null!, null!];
         });
 }

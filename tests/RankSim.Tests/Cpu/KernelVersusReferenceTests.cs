@@ -23,17 +23,41 @@ public class KernelVersusReferenceTests
         var upstream = reduction == Reduction.None ? rand(m, generator: generator) : tensor(1.7f);
 
         var fusedInput = similarity.clone().requires_grad_();
-        var fused = FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction);
+        var fused = FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction, PerturbationScaling.Paper);
         fused.backward([upstream]);
 
         var referenceInput = similarity.clone().requires_grad_();
-        var reference = RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction);
+        var reference = RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction, PerturbationScaling.Paper);
         reference.backward([upstream]);
 
         fused.shape.Should().Equal(reference.shape);
         fused.Doubles().Zip(reference.Doubles(), (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-6);
         fusedInput.grad!.Doubles().Zip(referenceInput.grad!.Doubles(), (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-6);
         fusedInput.grad!.Doubles().Should().Contain(v => v != 0, "the upstream gradient moves some ranks");
+    }
+
+    /// <summary>The fused objective with per-row perturbation strengths against the tensor formulas, ties and a zero row included.</summary>
+    [Theory]
+    [InlineData(Reduction.Sum, 0.5, 57)]
+    [InlineData(Reduction.None, 2.0, 300)]
+    public void FusedObjectiveWithPerRowStrengthsEqualsTheTensorFormulas(Reduction reduction, double lambda, int m)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator((ulong)m + 1);
+        var similarity = (randn(m, m, generator: generator) * 4).round() / 4;
+        similarity[1] = 0.5f;
+        var labelRanks = Ranks.Ascending(rand(m, m, generator: generator), RankTies.IndexOrder);
+        var upstream = reduction == Reduction.None ? rand(m, generator: generator) : tensor(1e-3f);
+
+        var fusedInput = similarity.clone().requires_grad_();
+        FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction, PerturbationScaling.PerRow).backward([upstream]);
+        var referenceInput = similarity.clone().requires_grad_();
+        RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction, PerturbationScaling.PerRow).backward([upstream]);
+
+        var kernel = fusedInput.grad!.Doubles();
+        var reference = referenceInput.grad!.Doubles();
+        kernel.Zip(reference, (a, b) => Math.Abs(a - b) / Math.Max(1e-12, Math.Abs(b))).Max().Should().BeLessThan(1e-5);
+        kernel.Should().Contain(v => v != 0);
     }
 
     /// <summary>The CPU blackbox function and the tensor one give the same ranks and, bit for bit, the same gradient.</summary>
@@ -51,10 +75,10 @@ public class KernelVersusReferenceTests
         upstream[rows - 1, 0] = float.NaN;
 
         var kernelInput = scores.clone().requires_grad_();
-        var kernel = BlackboxRankRowsFunction.apply(kernelInput, lambda);
+        var kernel = BlackboxRankRowsFunction.apply(kernelInput, lambda, false);
         kernel.backward([upstream]);
         var referenceInput = scores.clone().requires_grad_();
-        var reference = BlackboxRank.BlackboxRankFunction.apply(referenceInput, lambda);
+        var reference = BlackboxRank.BlackboxRankFunction.apply(referenceInput, lambda, false);
         reference.backward([upstream]);
 
         kernel.Doubles().Should().Equal(reference.Doubles());

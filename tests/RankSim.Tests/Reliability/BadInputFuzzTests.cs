@@ -54,7 +54,10 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
                 var generator = input.Next(6) switch { 0 => null, 1 => Disposed(), _ => new Generator(7) };
                 bool checkFinite = input.Next(4) > 0;
                 var loss = new RankSimLoss(lambdas[input.Next(lambdas.Length)], input.Coin(), generator, input.Enum<Reduction>(4),
-                    input.Enum<FeatureSimilarity>(3), input.Enum<RankTies>(3), checkFinite);
+                    input.Enum<FeatureSimilarity>(3), input.Enum<RankTies>(3), checkFinite)
+                {
+                    PerturbationScaling = input.Enum<PerturbationScaling>(2),
+                };
                 var features = input.Tensor(batch, mostlyValid: true);
                 var labels = input.Tensor(batch, mostlyValid: true);
                 bool ordinary = FuzzInputs.IsOrdinary(features) && FuzzInputs.IsOrdinary(labels);

@@ -1,0 +1,100 @@
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace RankSim.Tests.Ranking;
+
+/// <summary><see cref="PerturbationScaling.PerRow"/> on both paths: what it promises, and the paper's rule untouched.</summary>
+public abstract class PerturbationScalingTests(bool referencePath) : BothPaths(referencePath)
+{
+    private static (Tensor Features, Tensor Labels) Batch(int seed)
+    {
+        var generator = new Generator((ulong)seed);
+        return (randn(96, 16, generator: generator), randint(0, 30, [96], generator: generator).to(ScalarType.Float32));
+    }
+
+    private static Tensor Gradient(RankSimLoss loss, Tensor features, Tensor labels, double gamma)
+    {
+        var input = features.clone().requires_grad_();
+        (loss.call(input, labels) * gamma).backward();
+        return input.grad!.detach().clone();
+    }
+
+    [Fact]
+    public void ThePerRowGradientIsLinearInTheLossWeightWhereThePapersIsNot()
+    {
+        using var scope = NewDisposeScope();
+        var (features, labels) = Batch(1);
+        var perRow = new RankSimLoss(interpolationLambda: 0.5, generator: new Generator(2)) { PerturbationScaling = PerturbationScaling.PerRow };
+        var unit = Gradient(perRow, features, labels, 1);
+        perRow = new RankSimLoss(interpolationLambda: 0.5, generator: new Generator(2)) { PerturbationScaling = PerturbationScaling.PerRow };
+        var scaled = Gradient(perRow, features, labels, 1e-4);
+        unit.abs().max().item<float>().Should().BeGreaterThan(0);
+        (scaled - unit * 1e-4).abs().max().item<float>().Should().BeLessThan(1e-4f * 1e-3f * unit.abs().max().item<float>());
+
+        // The paper's rule at gamma = 1e-4: lambda * g is too small to move any similarity past a neighbour.
+        var paper = new RankSimLoss(interpolationLambda: 0.5, generator: new Generator(2));
+        Gradient(paper, features, labels, 1e-4).abs().max().item<float>().Should().Be(0);
+    }
+
+    [Fact]
+    public void APerRowStepLowersTheRankSimTermWhereThePaperStepCannotMoveIt()
+    {
+        // gamma = 1e-3 and plain gradient descent on the features: the paper's gradient hardly moves the term (it rose
+        // by 0.01% when this was written), the per-row one lowers it.
+        using var scope = NewDisposeScope();
+        foreach (var scaling in new[] { PerturbationScaling.Paper, PerturbationScaling.PerRow })
+        {
+            var (start, labels) = Batch(3);
+            var features = start.clone().requires_grad_();
+            var loss = new RankSimLoss(interpolationLambda: 1, subsampleDistinctLabels: false) { PerturbationScaling = scaling };
+            float before = loss.call(features, labels).item<float>();
+            for (int step = 0; step < 200; step++)
+            {
+                features.grad?.zero_();
+                (loss.call(features, labels) * 1e-3).backward();
+                using (no_grad())
+                {
+                    features.sub_(features.grad! * 1e3);
+                }
+            }
+
+            float after = loss.call(features, labels).item<float>();
+            if (scaling == PerturbationScaling.Paper)
+            {
+                after.Should().BeGreaterThan(0.95f * before, "lambda * g moves almost no similarity past a neighbour");
+            }
+            else
+            {
+                after.Should().BeLessThan(0.8f * before);
+            }
+        }
+    }
+
+    [Fact]
+    public void ThePapersRuleIsTheDefault()
+    {
+        new RankSimLoss().PerturbationScaling.Should().Be(PerturbationScaling.Paper);
+        FluentActions.Invoking(() => new RankSimLoss { PerturbationScaling = (PerturbationScaling)7 }).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("PerturbationScaling");
+    }
+
+    [Theory]
+    [InlineData(Reduction.Sum)]
+    [InlineData(Reduction.None)]
+    public void ZeroOrNonFiniteUpstreamRowsAreHandledAsByThePapersRule(Reduction reduction)
+    {
+        using var scope = NewDisposeScope();
+        var (features, labels) = Batch(4);
+        var input = features.clone().requires_grad_();
+        var loss = new RankSimLoss(reduction: reduction, generator: new Generator(5)) { PerturbationScaling = PerturbationScaling.PerRow };
+        var value = loss.call(input, labels);
+        var upstream = reduction == Reduction.None ? zeros_like(value) : tensor(0f);
+        value.backward([upstream]);
+        input.grad!.abs().max().item<float>().Should().Be(0, "a zero upstream gradient gives a zero gradient");
+    }
+}
+
+/// <summary><see cref="PerturbationScalingTests"/> with the CPU kernels.</summary>
+public sealed class PerturbationScalingWithKernelsTests() : PerturbationScalingTests(referencePath: false);
+
+/// <summary><see cref="PerturbationScalingTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+public sealed class PerturbationScalingOnReferencePathTests() : PerturbationScalingTests(referencePath: true);

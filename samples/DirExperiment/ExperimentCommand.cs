@@ -103,7 +103,7 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
             }
         }
 
-        Console.WriteLine($"DirExperiment: {settings.Dataset}, methods {string.Join(", ", methods)}, {settings.Seeds} seeds, up to {settings.Epochs} epochs, gamma {settings.Gamma}, lambda {settings.Lambda}, device {settings.Device}");
+        Console.WriteLine($"DirExperiment: {settings.Dataset}, methods {string.Join(", ", methods)}, {settings.Seeds} seeds, up to {settings.Epochs} epochs, gamma {settings.Gamma}, lambda {settings.Lambda} ({settings.Perturbation}), device {settings.Device}");
         if (interactive)
         {
             AnsiConsole.Progress()

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using RankSim;
 using Spectre.Console;
 using Spectre.Console.Cli;
 
@@ -63,6 +64,11 @@ internal sealed class ExperimentSettings : CommandSettings
     [Description("RankSim's blackbox interpolation strength, in (0, 1e30]]")]
     [DefaultValue(0.5)]
     public double Lambda { get; init; } = 0.5;
+
+    [CommandOption("--perturbation <SCALING>")]
+    [Description("RankSim's blackbox perturbation: Paper (the published rule) or PerRow (lambda in standard deviations of each anchor's similarities)")]
+    [DefaultValue(PerturbationScaling.Paper)]
+    public PerturbationScaling Perturbation { get; init; } = PerturbationScaling.Paper;
 
     [CommandOption("--device <DEVICE>")]
     [Description("cpu or cuda (cuda needs a build with -p:TorchBackend=cuda)")]

@@ -57,7 +57,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         var (valX, valY) = (data.ValX.to(device), data.ValY.to(device));
 
         var (weights, fds) = Imbalance(method, training, model.FeatureDim, device);
-        var rankSim = new RankSimLoss(options.Lambda, generator: new Generator((ulong)seed + 1000));
+        var rankSim = new RankSimLoss(options.Lambda, generator: new Generator((ulong)seed + 1000)) { PerturbationScaling = options.Perturbation };
         var bmc = method.Bmc ? new BmcLoss(initialNoiseVariance: 1.0) : null;
         bmc?.to(device);
         var focal = method.Focal ? new FocalRLoss() : null;

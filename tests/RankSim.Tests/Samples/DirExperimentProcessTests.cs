@@ -64,6 +64,7 @@ public sealed class DirExperimentProcessTests : IDisposable
         { ["--dataset", "csv"], ["--dataset csv needs --data FILE and --label COLUMN"] },
         { ["--dataset", "imagenet"], ["unknown dataset 'imagenet'"] },
         { ["--device", "tpu"], ["--device must be cpu or cuda"] },
+        { ["--perturbation", "bogus"], ["--perturbation", "not a valid value"] },
     };
 
     [Theory]

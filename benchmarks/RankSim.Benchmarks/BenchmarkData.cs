@@ -34,4 +34,16 @@ internal static class BenchmarkData
 
         return (features, labels);
     }
+
+    /// <summary>
+    /// The probes' common start: <paramref name="threads"/> intra-op threads, the case's features (requiring grad) and
+    /// labels, the sampling generator and a RankSimLoss with the paper's defaults that draws from it.
+    /// </summary>
+    public static (Tensor Features, Tensor Labels, Generator Generator, RankSimLoss Loss) Probe(BenchmarkCase c, int threads)
+    {
+        set_num_threads(threads);
+        var (features, labels) = Create(c, seed: 1);
+        var generator = new Generator(2);
+        return (features.requires_grad_(), labels, generator, new RankSimLoss(generator: generator));
+    }
 }

@@ -1,23 +1,17 @@
-using System.Diagnostics;
 using RankSim.Cpu;
 using static TorchSharp.torch;
 
 namespace RankSim.Benchmarks;
 
 /// <summary>
-/// Where the time of one RankSimLoss forward + backward goes, phase by phase, with the memory-traffic floor next to it:
-/// each phase is timed over many back-to-back calls, the phases interleaved round by round so that the machine's noise
-/// hits them alike (with a garbage collection between phases, outside the timing); medians and ranges over the rounds.
+/// Where the time of one RankSimLoss forward + backward goes, phase by phase, with the memory-traffic and matrix floors
+/// next to it, the phases interleaved round by round (<see cref="InterleavedRounds"/>); medians and ranges over the rounds.
 /// </summary>
 internal static class PhaseProbe
 {
     public static void Run(BenchmarkCase c, int threads, int rounds, int callsPerRound)
     {
-        set_num_threads(threads);
-        var (features, labels) = BenchmarkData.Create(c, seed: 1);
-        features.requires_grad_();
-        var generator = new Generator(2);
-        var loss = new RankSimLoss(generator: generator);
+        var (features, labels, generator, loss) = BenchmarkData.Probe(c, threads);
         var perRowLoss = new RankSimLoss(generator: new Generator(2)) { PerturbationScaling = PerturbationScaling.PerRow };
         var y = labels.to(ScalarType.Float64).reshape(-1, 1);
         var kept = CpuKernels.SampleDistinctLabels(y, generator)!;
@@ -43,31 +37,11 @@ internal static class PhaseProbe
             ("  the same, PerturbationScaling.PerRow", () => { using var s = NewDisposeScope(); perRowLoss.call(features, labels).backward(); }),
         };
 
-        var times = phases.Select(_ => new List<double>()).ToArray();
-        for (int round = 0; round < rounds; round++)
-        {
-            for (int p = 0; p < phases.Length; p++)
-            {
-                // Forward-only calls leave graphs (custom-function nodes, saved tensors) to the finaliser: collect them
-                // here, outside the timing, so that no phase pays for the one before it.
-                GC.Collect();
-                GC.WaitForPendingFinalizers();
-                phases[p].Call();
-                var watch = Stopwatch.StartNew();
-                for (int i = 0; i < callsPerRound; i++)
-                {
-                    phases[p].Call();
-                }
-
-                times[p].Add(watch.Elapsed.TotalMilliseconds / callsPerRound);
-            }
-        }
-
+        var times = InterleavedRounds.Time(phases, rounds, _ => callsPerRound, collect: true);
         Console.WriteLine($"{c}, {threads} thread(s), M = {kept.shape[0]} kept rows; {rounds} interleaved rounds of {callsPerRound} calls: median [min, max] ms per call");
         for (int p = 0; p < phases.Length; p++)
         {
-            var sorted = times[p].Order().ToArray();
-            Console.WriteLine($"  {phases[p].Name,-58} {sorted[sorted.Length / 2],8:F4}  [{sorted[0]:F4}, {sorted[^1]:F4}]");
+            Console.WriteLine($"  {phases[p].Name,-58} {InterleavedRounds.Spread(times[p], "F4")}");
         }
     }
 }

@@ -22,11 +22,15 @@ internal static class Datasets
 
     /// <summary>Reads and checks the data once; the function returned gives the split (and, for images, the draw) of a seed.</summary>
     /// <exception cref="InputException">The file cannot be read or its contents cannot be used.</exception>
-    public static Func<int, Dataset> Open(ExperimentSettings settings) => settings.Dataset switch
+    public static Func<int, Dataset> Open(ExperimentSettings settings) => Open(settings.Dataset, settings.Quick, settings.DataFile, settings.LabelColumn);
+
+    /// <summary>Reads and checks one dataset: randhie, agedb-like, synthetic, or csv (with its file and label column).</summary>
+    public static Func<int, Dataset> Open(string dataset, bool quick, string? file, string? label) => dataset switch
     {
         "randhie" => Tabular("RAND HIE (mdvis)", CsvTable.Read(Path.Combine(AppContext.BaseDirectory, "Data", "randhie.csv"), "mdvis")),
-        "csv" => Tabular(Path.GetFileName(settings.DataFile!), CsvTable.Read(settings.DataFile!, settings.LabelColumn!)),
-        _ => seed => AgeDbLike(seed, settings.Quick),
+        "csv" => Tabular(Path.GetFileName(file!), CsvTable.Read(file!, label!)),
+        "synthetic" => seed => Synthetic(seed, quick),
+        _ => seed => AgeDbLike(seed, quick),
     };
 
     /// <summary>Checks that the labels fit the integer binning and that the DIR split leaves data in each part.</summary>
@@ -88,21 +92,54 @@ internal static class Datasets
     }
 
     /// <summary>
+    /// Generated tabular data with AgeDB-DIR's label counts per split: 32 features x = phi(y) A + 0.5 n, where phi(y) holds
+    /// sin and cos of k pi y / 101 for k = 1..4, A [8, 32] is drawn once (the same task for every seed) and n is standard
+    /// normal noise drawn per seed. Smooth, strongly predictive and non-linear, unlike RAND HIE; tabular, unlike the images.
+    /// </summary>
+    private static Dataset Synthetic(int seed, bool quick)
+    {
+        var (ages, counts) = AgeDbHistogram();
+        var mixing = randn(8, 32, generator: new Generator(12345));
+        var noise = new Generator((ulong)seed + 777);
+        Tensor Labels(string split) => LabelsOf(ages, counts[split], quick);
+        Tensor Features(Tensor y)
+        {
+            var angles = (y.unsqueeze(1) * arange(1, 5, dtype: ScalarType.Float32) * (float)(Math.PI / 101));
+            var harmonics = cat([angles.sin(), angles.cos()], 1);
+            return harmonics.mm(mixing) + 0.5 * randn(y.shape[0], 32, generator: noise);
+        }
+
+        var (trainY, valY, testY) = (Labels("train"), Labels("val"), Labels("test"));
+        var (trainX, valX, testX) = (Features(trainY), Features(valY), Features(testY));
+        var mean = trainX.mean([0], keepdim: true);
+        var std = trainX.std(0, keepdim: true);
+        return new Dataset("Synthetic AgeDB-shaped tabular", (trainX - mean) / std, trainY, (valX - mean) / std, valY, (testX - mean) / std, testY, Images: false);
+    }
+
+    /// <summary>The ages of AgeDB-DIR and their sample counts per split (train, val, test).</summary>
+    private static (int[] Ages, Dictionary<string, int[]> Counts) AgeDbHistogram()
+    {
+        using var stream = File.OpenRead(Path.Combine(AppContext.BaseDirectory, "Data", "agedb_dir_label_histogram.json"));
+        var histogram = JsonDocument.Parse(stream).RootElement;
+        var ages = histogram.GetProperty("ages").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        var counts = new[] { "train", "val", "test" }.ToDictionary(s => s, s => histogram.GetProperty(s).EnumerateArray().Select(v => v.GetInt32()).ToArray());
+        return (ages, counts);
+    }
+
+    /// <summary>Labels with the given count per age; --quick keeps every fourth sample of each age (at least one where the age has any).</summary>
+    private static Tensor LabelsOf(int[] ages, int[] counts, bool quick) => tensor(ages.SelectMany((age, i) =>
+        Enumerable.Repeat((float)age, quick && counts[i] > 0 ? Math.Max(1, counts[i] / 4) : counts[i])).ToArray());
+
+    /// <summary>
     /// Synthetic 24x24 grey images whose label distribution is exactly AgeDB-DIR's (train/val/test counts per age). The age
     /// is encoded by the radius of a bright disc (3 to 10 pixels); its position, brightness, a distracting square, blur of the
     /// edge and pixel noise vary at random, so the task needs a learned encoder. Deterministic for a seed.
     /// </summary>
     private static Dataset AgeDbLike(int seed, bool quick)
     {
-        using var stream = File.OpenRead(Path.Combine(AppContext.BaseDirectory, "Data", "agedb_dir_label_histogram.json"));
-        var histogram = JsonDocument.Parse(stream).RootElement;
-        int[] Counts(string split) => histogram.GetProperty(split).EnumerateArray().Select(v => v.GetInt32()).ToArray();
-        var ages = histogram.GetProperty("ages").EnumerateArray().Select(v => v.GetInt32()).ToArray();
+        var (ages, counts) = AgeDbHistogram();
         var generator = new Generator((ulong)seed);
-
-        // --quick keeps every fourth image of each age (at least one where the age has any), for a smoke run.
-        Tensor Labels(string split) => tensor(ages.SelectMany((age, i) =>
-            Enumerable.Repeat((float)age, quick && Counts(split)[i] > 0 ? Math.Max(1, Counts(split)[i] / 4) : Counts(split)[i])).ToArray());
+        Tensor Labels(string split) => LabelsOf(ages, counts[split], quick);
 
         Tensor Images(Tensor y)
         {

@@ -33,6 +33,23 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
 
     public override int Execute(CommandContext context, ExperimentSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Study)
+        {
+            var folder = OutputFolder.Create(settings.OutputRoot);
+            try
+            {
+                Study.Run(settings, TorchSharp.torch.device(settings.Device), folder.Path, cancellationToken);
+            }
+            catch
+            {
+                folder.Discard();
+                throw;
+            }
+
+            Console.WriteLine($"results: {folder.Path}");
+            return 0;
+        }
+
         var data = Datasets.Open(settings);
         var device = TorchSharp.torch.device(settings.Device);
 
@@ -96,7 +113,7 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     progress(spec.Name, seed, 0, null);
-                    var result = trainer.Run(spec, seed, (epoch, _) => progress(spec.Name, seed, epoch, null));
+                    var result = trainer.Run(spec, seed, new RankSimArm(settings.Gamma, settings.Lambda, settings.Perturbation), (epoch, _) => progress(spec.Name, seed, epoch, null));
                     progress(spec.Name, seed, settings.Epochs, result);
                     results.Add(result);
                 }

@@ -11,7 +11,7 @@ internal sealed class ExperimentSettings : CommandSettings
     public const string DefaultMethods = "Vanilla,RankSim,SQINV,SQINV+RankSim,SQINV+LDS+FDS+RankSim";
 
     [CommandOption("--dataset <NAME>")]
-    [Description("randhie (bundled RAND HIE data), agedb-like (synthetic images with AgeDB-DIR's label counts) or csv (your file: --data, --label)")]
+    [Description("randhie (bundled RAND HIE data), agedb-like (synthetic images with AgeDB-DIR's label counts), synthetic (generated tabular data with the same counts) or csv (your file: --data, --label)")]
     [DefaultValue("randhie")]
     public string Dataset { get; init; } = "randhie";
 
@@ -80,6 +80,10 @@ internal sealed class ExperimentSettings : CommandSettings
     [DefaultValue("results")]
     public string OutputRoot { get; init; } = "results";
 
+    [CommandOption("--study")]
+    [Description("The RankSim study instead of one experiment: randhie, synthetic and agedb-like, each baseline once per seed, RankSim arms (paper and per-row perturbation, two gammas) against it with paired standard errors; --dataset, --methods, --gamma, --lambda and --perturbation are not used")]
+    public bool Study { get; init; }
+
     [CommandOption("--quick")]
     [Description("A smoke run in well under a minute: 2 seeds, 4 epochs, a quarter of the agedb-like images")]
     public bool Quick { get; init; }
@@ -97,11 +101,11 @@ internal sealed class ExperimentSettings : CommandSettings
     {
         string? error = Dataset switch
         {
-            "randhie" or "agedb-like" when DataFile is not null || LabelColumn is not null => "--data and --label belong to --dataset csv.",
-            "randhie" or "agedb-like" => null,
+            "randhie" or "agedb-like" or "synthetic" when DataFile is not null || LabelColumn is not null => "--data and --label belong to --dataset csv.",
+            "randhie" or "agedb-like" or "synthetic" => null,
             "csv" when DataFile is null || LabelColumn is null => "--dataset csv needs --data FILE and --label COLUMN.",
             "csv" => null,
-            _ => $"--dataset: unknown dataset '{Dataset}'; use randhie, agedb-like or csv.",
+            _ => $"--dataset: unknown dataset '{Dataset}'; use randhie, agedb-like, synthetic or csv.",
         };
         error ??= SeedCount is < 1 ? "--seeds must be a positive whole number."
             : EpochCount is < 1 ? "--epochs must be a positive whole number."

@@ -47,7 +47,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         method.Fds ? new FeatureDistributionSmoothing(featureDim, training.Binning, device: device) : null
     );
 
-    public RunResult Run(MethodSpec method, int seed, Action<int, EpochRecord> onEpoch)
+    public RunResult Run(MethodSpec method, int seed, RankSimArm arm, Action<int, EpochRecord> onEpoch)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         manual_seed(seed);
@@ -57,7 +57,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         var (valX, valY) = (data.ValX.to(device), data.ValY.to(device));
 
         var (weights, fds) = Imbalance(method, training, model.FeatureDim, device);
-        var rankSim = new RankSimLoss(options.Lambda, generator: new Generator((ulong)seed + 1000)) { PerturbationScaling = options.Perturbation };
+        var rankSim = new RankSimLoss(arm.Lambda, generator: new Generator((ulong)seed + 1000)) { PerturbationScaling = arm.Scaling };
         var bmc = method.Bmc ? new BmcLoss(initialNoiseVariance: 1.0) : null;
         bmc?.to(device);
         var focal = method.Focal ? new FocalRLoss() : null;
@@ -145,7 +145,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
                 var loss = RegressionLoss(pred, y, w);
                 if (useRankSim)
                 {
-                    loss = loss + options.Gamma * regularizer;
+                    loss = loss + arm.Gamma * regularizer;
                 }
 
                 optimizer.zero_grad();

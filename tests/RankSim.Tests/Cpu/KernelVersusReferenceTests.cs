@@ -36,7 +36,7 @@ public class KernelVersusReferenceTests
         fusedInput.grad!.Doubles().Should().Contain(v => v != 0, "the upstream gradient moves some ranks");
     }
 
-    /// <summary>The fused objective with per-row perturbation strengths against the tensor formulas, ties and a zero row included.</summary>
+    /// <summary>The fused objective with per-row perturbation strengths against the tensor formulas, bit for bit, ties and a constant row included.</summary>
     [Theory]
     [InlineData(Reduction.Sum, 0.5, 57)]
     [InlineData(Reduction.None, 2.0, 300)]
@@ -56,7 +56,9 @@ public class KernelVersusReferenceTests
 
         var kernel = fusedInput.grad!.Doubles();
         var reference = referenceInput.grad!.Doubles();
-        kernel.Zip(reference, (a, b) => Math.Abs(a - b) / Math.Max(1e-12, Math.Abs(b))).Max().Should().BeLessThan(1e-5);
+        // Bit for bit: the strengths are summed in float64 in a different order on each path, but are used only after
+        // rounding to float32 (lambda_i * g, and lambda_i + 1e-8), where a last-bit float64 difference almost never shows.
+        kernel.Should().Equal(reference);
         kernel.Should().Contain(v => v != 0);
     }
 

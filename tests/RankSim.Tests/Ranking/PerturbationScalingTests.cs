@@ -80,7 +80,7 @@ public abstract class PerturbationScalingTests(bool referencePath) : BothPaths(r
     [Theory]
     [InlineData(Reduction.Sum)]
     [InlineData(Reduction.None)]
-    public void ZeroOrNonFiniteUpstreamRowsAreHandledAsByThePapersRule(Reduction reduction)
+    public void AZeroUpstreamGradientGivesAZeroGradient(Reduction reduction)
     {
         using var scope = NewDisposeScope();
         var (features, labels) = Batch(4);
@@ -90,6 +90,27 @@ public abstract class PerturbationScalingTests(bool referencePath) : BothPaths(r
         var upstream = reduction == Reduction.None ? zeros_like(value) : tensor(0f);
         value.backward([upstream]);
         input.grad!.abs().max().item<float>().Should().Be(0, "a zero upstream gradient gives a zero gradient");
+    }
+
+    [Fact]
+    public void ANonFiniteUpstreamGradientComesOutNonFiniteWhereThePapersRuleDoes()
+    {
+        using var scope = NewDisposeScope();
+        var (features, labels) = Batch(6);
+        Tensor NonFinite(PerturbationScaling scaling)
+        {
+            var input = features.clone().requires_grad_();
+            var loss = new RankSimLoss(reduction: Reduction.None, generator: new Generator(7)) { PerturbationScaling = scaling };
+            var value = loss.call(input, labels);
+            var upstream = ones_like(value);
+            upstream[3] = float.NaN;
+            value.backward([upstream]);
+            return input.grad!.isfinite().logical_not();
+        }
+
+        var paper = NonFinite(PerturbationScaling.Paper);
+        paper.any().item<bool>().Should().BeTrue("a NaN upstream gradient is passed on, not hidden");
+        NonFinite(PerturbationScaling.PerRow).eq(paper).all().item<bool>().Should().BeTrue();
     }
 }
 

@@ -14,7 +14,8 @@ namespace RankSim;
 /// <remarks>
 /// One call: validate -> keep one sample per distinct label (M of B) -> feature similarity S [M, M] and label
 /// similarity L [M, M] -> RF = BlackboxRank(S, lambda), RL = rk(L) (a constant) -> per anchor i,
-/// mean_j (RF_ij - RL_ij)^2 -> reduction. All anchors are computed together; the number of TorchSharp calls does not
+/// mean_j (RF_ij - RL_ij)^2 -> reduction. Options beyond the paper: <see cref="FeatureSimilarity.CentredCosine"/>,
+/// <see cref="PerturbationScaling"/>, and soft ranks (<see cref="FeatureRanking"/>). All anchors are computed together; the number of TorchSharp calls does not
 /// grow with the batch. The result does not depend on the device: the CPU computes the same ranks as CUDA, with the
 /// same tie and NaN order (see <see cref="CpuBackend"/> for how the CPU path can be switched to the device-agnostic one).
 /// </remarks>
@@ -22,6 +23,11 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
 {
     private readonly Generator? _generator;
     private readonly PerturbationScaling _perturbationScaling;
+    private readonly FeatureRanking _featureRanking;
+    private readonly double _softRankRegularization = DefaultSoftRankRegularization;
+
+    /// <summary>The default <see cref="SoftRankRegularization"/>, 0.1 (in similarity units).</summary>
+    public const double DefaultSoftRankRegularization = 0.1;
 
     /// <summary>Creates the RankSim loss.</summary>
     /// <param name="interpolationLambda">
@@ -95,6 +101,37 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         }
     }
 
+    /// <summary>
+    /// How the feature ranks are made differentiable (default <see cref="FeatureRanking.Blackbox"/>, the paper's;
+    /// <see cref="FeatureRanking.Soft"/> uses soft ranks with <see cref="SoftRankRegularization"/>).
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">An undefined value (when set).</exception>
+    public FeatureRanking FeatureRanking
+    {
+        get => _featureRanking;
+        init
+        {
+            InputValidation.RequireDefined(value, nameof(FeatureRanking));
+            _featureRanking = value;
+        }
+    }
+
+    /// <summary>
+    /// The regularisation epsilon of <see cref="FeatureRanking.Soft"/> in [1e-30, 1e30], in the units of the feature
+    /// similarities (default 0.1: for cosine similarities, neighbours closer than about 0.1 share ranks; see
+    /// <see cref="SoftRank"/>). Not used by the blackbox ranks.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">A value outside [1e-30, 1e30] (when set).</exception>
+    public double SoftRankRegularization
+    {
+        get => _softRankRegularization;
+        init
+        {
+            SoftRank.RequireRegularization(value, nameof(SoftRankRegularization));
+            _softRankRegularization = value;
+        }
+    }
+
     /// <summary>Computes the RankSim loss.</summary>
     /// <param name="features">Features [B, ...] of any floating dtype and device (flattened to [B, D]); usually the penultimate layer.</param>
     /// <param name="labels">Labels [B], [B, 1] or [B, K] (K-dimensional), integer or floating, on the features' device.</param>
@@ -137,7 +174,9 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         // Label ranks first: on the CPU they are a managed kernel, best run before libtorch's threads get busy with S.
         var labelRanks = CpuKernels.LabelRanks(y, LabelTies);
         var similarity = CpuKernels.Similarity(f, FeatureSimilarity, kept);
-        var loss = CpuKernels.Objective(similarity, labelRanks, InterpolationLambda, reduction, PerturbationScaling);
+        var loss = FeatureRanking == FeatureRanking.Soft
+            ? CpuKernels.SoftObjective(similarity, labelRanks, SoftRankRegularization, reduction)
+            : CpuKernels.Objective(similarity, labelRanks, InterpolationLambda, reduction, PerturbationScaling);
         return loss.MoveToOuterDisposeScope();
     }
 

@@ -20,6 +20,16 @@ internal static class RankSimObjective
     {
         using var scope = NewDisposeScope();
         var featureRanks = BlackboxRank.BlackboxRankFunction.apply(similarity, lambda, scaling == PerturbationScaling.PerRow);
+        return FromRanks(featureRanks, labelRanks, reduction).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// Per anchor i the loss mean_j (RF_ij - RL_ij)^2 of differentiable feature ranks RF [M, M] and label ranks RL [M, M],
+    /// reduced; by tensor operations on every device and path (the blackbox reference and the soft ranks use it).
+    /// </summary>
+    public static Tensor FromRanks(Tensor featureRanks, Tensor labelRanks, Reduction reduction)
+    {
+        using var scope = NewDisposeScope();
         var rl = labelRanks.to(featureRanks.dtype);
         long m = featureRanks.shape[0];
         var loss = reduction switch

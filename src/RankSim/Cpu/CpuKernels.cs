@@ -104,6 +104,13 @@ internal static class CpuKernels
     /// </summary>
     public static Tensor Similarity(Tensor features, FeatureSimilarity similarity, Tensor? rows)
     {
+        if (similarity == FeatureSimilarity.CentredCosine)
+        {
+            // Centring is a few tensor operations on the kept rows on every path; the cosine of the centred rows is a kernel's.
+            using var scope = NewDisposeScope();
+            return Similarity(FeatureSimilarities.Centre(features, rows), FeatureSimilarity.Cosine, null).MoveToOuterDisposeScope();
+        }
+
         long batch = features.shape[0];
         long dimension = features.shape[1];
         long kept = rows?.shape[0] ?? batch;
@@ -122,6 +129,24 @@ internal static class CpuKernels
         return kernel
             ? FusedObjectiveFunction.Apply(similarity, labelRanks, lambda, reduction, scaling)
             : RankSimObjective.Reference(similarity, labelRanks, lambda, reduction, scaling);
+    }
+
+    /// <summary>
+    /// The RankSim objective with soft feature ranks (<see cref="SoftRanks"/>) of similarities S [M, M] in place of the
+    /// blackbox ranks (see <see cref="RankSimObjective.FromRanks"/>); the mean squares and reduction are tensor operations
+    /// on every path.
+    /// </summary>
+    public static Tensor SoftObjective(Tensor similarity, Tensor labelRanks, double regularization, Reduction reduction)
+    {
+        using var scope = NewDisposeScope();
+        return RankSimObjective.FromRanks(SoftRanks(similarity, regularization), labelRanks, reduction).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>Soft normalised descending ranks of a 1-D or 2-D tensor (see <see cref="SoftRank.Apply"/>).</summary>
+    public static Tensor SoftRanks(Tensor scores, double regularization)
+    {
+        bool kernel = Enabled && scores.device_type == DeviceType.CPU && FitsOneRow(scores.shape[^1], sizeof(double));
+        return kernel ? SoftRankRowsFunction.apply(scores, regularization) : SoftRank.SoftRankFunction.apply(scores, regularization);
     }
 
     /// <summary>Blackbox-differentiable descending ranks of a 1-D or 2-D tensor (see <see cref="RankSim.BlackboxRank.Apply"/>).</summary>

@@ -14,6 +14,15 @@ public enum FeatureSimilarity
 
     /// <summary>Plain dot product f_i . f_j, without normalisation.</summary>
     DotProduct,
+
+    /// <summary>
+    /// Cosine similarity of batch-centred features, n(f_i - mu) . n(f_j - mu), with mu the mean of the rows that are
+    /// ranked (the kept samples, or the whole batch without subsampling) and n as for <see cref="Cosine"/>. An
+    /// anti-collapse choice (not in the paper): a direction shared by all features adds nothing to these similarities, so
+    /// the ranking cannot be satisfied by a narrow cone around a common direction, as with <see cref="Cosine"/> (mean
+    /// pairwise cosine near 1). A row equal to the mean is a zero row (similarity 0 to all).
+    /// </summary>
+    CentredCosine,
 }
 
 /// <summary>Pairwise feature similarity matrices.</summary>
@@ -23,7 +32,7 @@ internal static class FeatureSimilarities
     public const double NormalisationEpsilon = 1e-12;
 
     /// <summary>
-    /// S = n(F) n(F)^T (cosine) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
+    /// S = n(F) n(F)^T (cosine), n(F - mu) n(F - mu)^T (centred cosine, see <see cref="Centre"/>) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
     /// features [B, D] in float32 or float64; [M, M], differentiable through <see cref="GramFunction"/>. For cosine,
     /// n(f) = f / max(||f||, eps), with the norm taken of the row divided by its largest magnitude and scaled back, so
     /// that it neither overflows (features near 1e20 in float32) nor underflows. All-zero rows stay zero.
@@ -31,7 +40,25 @@ internal static class FeatureSimilarities
     public static Tensor Pairwise(Tensor features, FeatureSimilarity similarity, Tensor? rows = null)
     {
         InputValidation.RequireDefined(similarity, nameof(similarity));
-        return GramFunction.apply(features, rows!, similarity == FeatureSimilarity.Cosine);
+        return similarity == FeatureSimilarity.CentredCosine
+            ? GramFunction.apply(Centre(features, rows), null!, true)
+            : GramFunction.apply(features, rows!, similarity == FeatureSimilarity.Cosine);
+    }
+
+    /// <summary>
+    /// The rows <paramref name="rows"/> (null: all) of features [B, D] minus their mean row, differentiable, [M, D]: the
+    /// input of <see cref="FeatureSimilarity.CentredCosine"/>. The rows are first divided by the largest magnitude of
+    /// all of them (not differentiated: a cosine does not depend on it), so the mean and the differences cannot
+    /// overflow, even for features near the dtype's limit.
+    /// </summary>
+    public static Tensor Centre(Tensor features, Tensor? rows)
+    {
+        using var scope = NewDisposeScope();
+        var kept = rows is null ? features : features.index_select(0, rows);
+        double smallestNormal = kept.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+        var scale = kept.detach().abs().max().clamp_min(smallestNormal);
+        var scaled = kept / scale;
+        return (scaled - scaled.mean([0], keepdim: true)).MoveToOuterDisposeScope();
     }
 
     /// <summary>Each row's largest magnitude [M, 1], at least the dtype's smallest normal number; not differentiated.</summary>

@@ -90,4 +90,35 @@ public class KernelVersusReferenceTests
         kernelGradient.Take(n).Should().Contain(v => v != 0);
         kernelGradient.Skip((rows - 1) * n).Should().OnlyContain(v => double.IsNaN(v), "a NaN in the upstream gradient of a row makes that row NaN");
     }
+    /// <summary>
+    /// The CPU soft ranks (pool-adjacent-violators) and the tensor ones (min-max formula) give, bit for bit, the same ranks
+    /// and gradient: both take a block's value and mean from the same running sums with the same float64 operations.
+    /// </summary>
+    [Theory]
+    [InlineData("float32", 50, 70, 0.1, false)]
+    [InlineData("float32", 30, 40, 0.3, true)]
+    [InlineData("float64", 20, 90, 0.05, false)]
+    [InlineData("float64", 5, 300, 1.0, true)]
+    public void CpuSoftRankEqualsTheTensorFunction(string dtype, int rows, int n, double regularization, bool ties)
+    {
+        using var scope = NewDisposeScope();
+        var type = dtype == "float64" ? ScalarType.Float64 : ScalarType.Float32;
+        var scores = randn(rows, n, dtype: type, generator: new Generator(14));
+        scores = ties ? (scores * 4).round() / 4 : scores;
+        var upstream = randn(rows, n, dtype: type, generator: new Generator(15));
+        upstream[rows - 1, 0] = float.NaN;
+
+        var kernelInput = scores.clone().requires_grad_();
+        var kernel = SoftRankRowsFunction.apply(kernelInput, regularization);
+        kernel.backward([upstream]);
+        var referenceInput = scores.clone().requires_grad_();
+        var reference = SoftRank.SoftRankFunction.apply(referenceInput, regularization);
+        reference.backward([upstream]);
+
+        kernel.Doubles().Should().Equal(reference.Doubles());
+        var kernelGradient = kernelInput.grad!.Doubles();
+        kernelGradient.Should().Equal(referenceInput.grad!.Doubles(), (a, b) => a.Equals(b), "NaN equals NaN, the rest bit for bit");
+        kernelGradient.Take(n).Should().Contain(v => v != 0);
+        kernelGradient.Skip((rows - 1) * n).Should().Contain(v => double.IsNaN(v), "a NaN in the upstream gradient is passed on");
+    }
 }

@@ -46,6 +46,7 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
         var input = new FuzzInputs(21);
         var failures = new List<string>();
         double[] lambdas = [2.0, 0.0, -1.0, double.NaN, double.PositiveInfinity, 1e300, 1e30, 1e-300, 0.5];
+        double[] regularizations = [0.1, 1.0, 1e-30, 1e30, 1e-31, 0.0, -1.0, double.NaN, double.PositiveInfinity, 1e-3];
         for (int call = 0; call < Calls; call++)
         {
             long batch = input.Next(12) + 1;
@@ -54,9 +55,11 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
                 var generator = input.Next(6) switch { 0 => null, 1 => Disposed(), _ => new Generator(7) };
                 bool checkFinite = input.Next(4) > 0;
                 var loss = new RankSimLoss(lambdas[input.Next(lambdas.Length)], input.Coin(), generator, input.Enum<Reduction>(4),
-                    input.Enum<FeatureSimilarity>(3), input.Enum<RankTies>(3), checkFinite)
+                    input.Enum<FeatureSimilarity>(4), input.Enum<RankTies>(3), checkFinite)
                 {
                     PerturbationScaling = input.Enum<PerturbationScaling>(2),
+                    FeatureRanking = input.Enum<FeatureRanking>(2),
+                    SoftRankRegularization = regularizations[input.Next(regularizations.Length)],
                 };
                 var features = input.Tensor(batch, mostlyValid: true);
                 var labels = input.Tensor(batch, mostlyValid: true);
@@ -88,6 +91,24 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
                 long n = scores.shape[^1];
                 var sorted = (ranks.detach().to(ScalarType.Float64).reshape(-1, n) * n).sort(-1).Values;
                 Expect(sorted.sub(arange(1, n + 1, dtype: ScalarType.Float64)).abs().max().item<double>() < 1e-3, "ranks that are not 1/N..1");
+                if (scores.requires_grad)
+                {
+                    (ranks * randn_like(ranks)).sum().backward();
+                    Expect(scores.grad is null || FuzzInputs.AllFinite(scores.grad), "non-finite gradient for finite scores");
+                }
+            });
+            Check(failures, $"SoftRank call {call}", () =>
+            {
+                var scores = input.Tensor(batch, mostlyValid: true);
+                bool ordinary = FuzzInputs.IsOrdinary(scores);
+                var ranks = SoftRank.Apply(scores, regularizations[input.Next(regularizations.Length)]);
+                Expect(ordinary, $"accepted scores {FuzzInputs.Describe(scores)}");
+
+                // A point of the permutahedron over N: every rank in [1/N, 1], each row summing to (N + 1) / 2.
+                long n = scores.shape[^1];
+                var rows = ranks.detach().to(ScalarType.Float64).reshape(-1, n);
+                Expect(rows.ge(1.0 / n - 1e-6).all().item<bool>() && rows.le(1 + 1e-6).all().item<bool>(), "soft ranks outside [1/N, 1]");
+                Expect(rows.sum(1).sub((n + 1) / 2.0).abs().max().item<double>() < 1e-4 * n, "soft ranks whose rows do not sum to (N + 1) / 2");
                 if (scores.requires_grad)
                 {
                     (ranks * randn_like(ranks)).sum().backward();

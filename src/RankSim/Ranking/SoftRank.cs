@@ -1,0 +1,216 @@
+using RankSim.Autograd;
+using RankSim.Cpu;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace RankSim;
+
+/// <summary>
+/// Soft ranks (Blondel, Teboul, Berthet, Djolonga, "Fast Differentiable Sorting and Ranking", ICML 2020, Sec. 4 and
+/// Prop. 3, quadratic regularisation): the Euclidean projection of -s / epsilon onto the permutahedron of (N, ..., 1),
+/// divided by N, along the last dimension. As epsilon goes to 0 they become <see cref="BlackboxRank"/>'s exact normalised
+/// descending ranks (1/N for the largest score, 1 for the smallest); a larger epsilon pools neighbouring scores into equal
+/// ranks. Unlike the blackbox ranks they are differentiable almost everywhere, with an exact gradient.
+/// </summary>
+/// <remarks>
+/// Formula (Prop. 3): z = -s / epsilon; sort z descending (stable: s ascending), values z_(1) &gt;= ... &gt;= z_(N); w = (N, ..., 1);
+/// v = the non-increasing isotonic regression of y = z_(.) - w (least squares); the soft rank of the element at sorted
+/// position i is (z_(i) - v_i) / N. v is constant on blocks of positions, each block's value the mean of y over the
+/// block. Gradient: for an upstream gradient u (in sorted order), dL/dz_(i) = (u_i - mean of u over i's block) / N, and
+/// dL/ds = -dL/dz / epsilon. Computed in float64 from the gaps between sorted neighbours, (s_(i+1) - s_(i)) / epsilon, each
+/// capped at N + 1 (<see cref="GapCap"/>: the same ranks and gradient, no overflow or loss of precision for any finite s and
+/// epsilon); returned in float32, or float64 for float64 scores. A non-finite upstream gradient makes at least its block,
+/// and the blocks after it in sorted order, non-finite. The device-agnostic formula finds v with the min-max formula
+/// v_i = min over j &lt;= i of max over k &gt;= i of mean(y_j..y_k) (O(N^2) memory per row, rows in chunks); on the CPU
+/// <c>Cpu.SoftRankRowsFunction</c> runs pool-adjacent-violators (O(N log N) per row) with the same arithmetic.
+/// </remarks>
+public static class SoftRank
+{
+    /// <summary>The largest regularisation accepted.</summary>
+    public const double MaxRegularization = 1e30;
+
+    /// <summary>The smallest regularisation accepted.</summary>
+    public const double MinRegularization = 1e-30;
+
+    /// <summary>Soft normalised descending ranks of <paramref name="scores"/> along the last dimension, differentiable.</summary>
+    /// <param name="scores">Floating-point scores, [N] or [R, N] with N &gt;= 1, finite, on any device.</param>
+    /// <param name="regularization">epsilon in [1e-30, 1e30], in the units of the scores: scores closer than about epsilon share ranks.</param>
+    /// <returns>
+    /// Soft ranks in [1/N, 1] (each row sums to (N + 1) / 2), the shape of the scores; float64 for float64 scores, float32
+    /// otherwise. The gradient reaches the scores in their dtype, saturated to its finite range.
+    /// </returns>
+    /// <exception cref="ArgumentException">A null, disposed, empty, non-floating, non-finite or wrongly shaped tensor.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The regularisation is not in [1e-30, 1e30].</exception>
+    public static Tensor Apply(Tensor scores, double regularization)
+    {
+        InputValidation.RequireLive(scores, nameof(scores));
+        RequireRegularization(regularization, nameof(regularization));
+        if (scores.dim() is < 1 or > 2)
+        {
+            throw new ArgumentException($"scores must be 1-D [N] or 2-D [R, N]; got shape [{string.Join(", ", scores.shape)}].", nameof(scores));
+        }
+
+        InputValidation.RequireFloatingPoint(scores, nameof(scores));
+        if (scores.numel() == 0)
+        {
+            throw new ArgumentException($"scores must not be empty; got shape [{string.Join(", ", scores.shape)}].", nameof(scores));
+        }
+
+        InputValidation.RequireData(scores, nameof(scores));
+        InputValidation.RequireFinite(scores, nameof(scores));
+        return CpuKernels.SoftRanks(scores, regularization);
+    }
+
+    /// <summary>Throws unless <paramref name="regularization"/> is in [<see cref="MinRegularization"/>, <see cref="MaxRegularization"/>].</summary>
+    internal static void RequireRegularization(double regularization, string name)
+    {
+        if (!double.IsFinite(regularization) || regularization < MinRegularization || regularization > MaxRegularization)
+        {
+            throw new ArgumentOutOfRangeException(
+                name, regularization, $"The soft-rank regularisation must be a finite number in [{MinRegularization:G}, {MaxRegularization:G}].");
+        }
+    }
+
+    /// <summary>
+    /// The largest gap kept between neighbours of the sorted z: N + 1. Across a gap of N - 1 or more no block can form
+    /// (the means left of it are at least z_(i) - N, those right of it at most z_(i+1) - 1), and each side's soft ranks do
+    /// not change when it is shifted; so a larger gap gives the same ranks and gradient as N + 1, and z stays within
+    /// about N^2 of 0, where float64 keeps the w's and the block means exact to rounding, whatever the scale of s / epsilon.
+    /// </summary>
+    internal static double GapCap(long n) => n + 1.0;
+
+    /// <summary>The rows elementwise limit of one min-max chunk: [rows, N, N] tensors of about this many elements.</summary>
+    private const long ChunkElements = 1 << 21;
+
+    /// <summary>
+    /// The forward formula by tensor operations for float64 rows [R, N]: the soft ranks [R, N] (float64), the sorting
+    /// order, and for each sorted position the first and last position of its block (int64 [R, N] each).
+    /// </summary>
+    internal static (Tensor Ranks, Tensor Order, Tensor First, Tensor Last) Forward(Tensor rows, double regularization)
+    {
+        using var scope = NewDisposeScope();
+        long n = rows.shape[1];
+        var (ascending, order) = rows.sort(dim: -1, descending: false, stable: true);
+        var gaps = (ascending[TensorIndex.Colon, TensorIndex.Slice(1)] - ascending[TensorIndex.Colon, TensorIndex.Slice(null, -1)])
+            .mul_(1.0 / regularization).clamp_max_(GapCap(n));
+        var sorted = cat([zeros(rows.shape[0], 1, dtype: ScalarType.Float64, device: rows.device), gaps.cumsum(-1).neg_()], dim: -1);
+        var y = sorted - arange(n, 0, -1, dtype: ScalarType.Float64, device: rows.device);
+        var sums = cat([zeros(rows.shape[0], 1, dtype: ScalarType.Float64, device: rows.device), y.cumsum(-1)], dim: -1);
+
+        // A[j, k] = mean(y_j..y_k) = (C[k + 1] - C[j]) / (k - j + 1) for j <= k; -inf elsewhere (never a maximum).
+        var position = arange(n, dtype: ScalarType.Int64, device: rows.device);
+        var lengths = position.unsqueeze(0) - position.unsqueeze(1) + 1;
+        var valid = lengths.gt(0);
+        var divisors = lengths.to(ScalarType.Float64);
+        long chunk = Math.Max(1, ChunkElements / (n * n));
+        var values = new List<Tensor>();
+        var firsts = new List<Tensor>();
+        var lasts = new List<Tensor>();
+        for (long start = 0; start < rows.shape[0]; start += chunk)
+        {
+            var c = sums[TensorIndex.Slice(start, start + chunk)];
+            var means = (c[TensorIndex.Colon, TensorIndex.None, TensorIndex.Slice(1)] - c[TensorIndex.Colon, TensorIndex.Slice(null, -1), TensorIndex.None])
+                .div_(divisors).masked_fill_(valid.logical_not(), double.NegativeInfinity);
+
+            // B[j, i] = max over k >= i of A[j, k] (a running maximum from the right), and the k that gives it.
+            var (suffixMax, suffixIndex) = means.flip(-1).cummax(-1);
+            var maxima = suffixMax.flip(-1);
+            var lastOf = (n - 1) - suffixIndex.flip(-1);
+
+            // v_i = min over j <= i of B[j, i] (a running minimum down the rows, read on the diagonal), and the j that gives it.
+            var (prefixMin, prefixIndex) = maxima.cummin(1);
+            values.Add(prefixMin.diagonal(0, 1, 2));
+            var first = prefixIndex.diagonal(0, 1, 2);
+            firsts.Add(first);
+            lasts.Add(lastOf.gather(1, first.unsqueeze(1)).squeeze(1));
+        }
+
+        var v = cat(values, 0);
+        var rankedSorted = sorted.sub(v).mul_(1.0 / n);
+        var ranks = empty_like(rankedSorted).scatter_(-1, order, rankedSorted);
+        return (ranks.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(), cat(firsts, 0).MoveToOuterDisposeScope(), cat(lasts, 0).MoveToOuterDisposeScope());
+    }
+
+    /// <summary>
+    /// The gradient formula by tensor operations: for the upstream gradient [R, N] (float64, original order), the sorting
+    /// order and the blocks of <see cref="Forward"/>, dL/ds [R, N] in float64.
+    /// </summary>
+    internal static Tensor Gradient(Tensor upstream, Tensor order, Tensor first, Tensor last, double regularization)
+    {
+        using var scope = NewDisposeScope();
+        long n = upstream.shape[1];
+        var sortedUpstream = upstream.gather(-1, order);
+        var sums = cat([zeros(upstream.shape[0], 1, dtype: ScalarType.Float64, device: upstream.device), sortedUpstream.cumsum(-1)], dim: -1);
+        var blockMeans = sums.gather(-1, last + 1).sub_(sums.gather(-1, first)).div_((last - first + 1).to(ScalarType.Float64));
+        var sortedGradient = sortedUpstream.sub(blockMeans).mul_(-1.0 / (n * regularization));
+        return empty_like(sortedGradient).scatter_(-1, order, sortedGradient).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The custom autograd function of the formulas above, by tensor operations (any device); <c>Cpu.SoftRankRowsFunction</c>
+    /// computes the same on the CPU. vars: scores (floating, [N] or [R, N]), regularisation (double).
+    /// </summary>
+    internal sealed class SoftRankFunction : autograd.SingleTensorFunction<SoftRankFunction>
+    {
+        public override string Name => nameof(SoftRankFunction);
+
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => ForwardShared(ctx, vars, Forward);
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) => BackwardShared(ctx, grad_output, Name, Gradient);
+    }
+
+    private const string RegularizationKey = "regularization";
+    private const string DtypeKey = "dtype";
+    private const string ShapeKey = "shape";
+
+    /// <summary>
+    /// The forward pass shared by the tensor and the CPU function: the scores as float64 rows [R, N], the soft ranks by
+    /// <paramref name="forward"/>, what the backward pass needs saved, the ranks returned in the scores' shape and the
+    /// working dtype.
+    /// </summary>
+    internal static Tensor ForwardShared(
+        autograd.AutogradContext ctx, object[] vars, Func<Tensor, double, (Tensor Ranks, Tensor Order, Tensor First, Tensor Last)> forward)
+    {
+        var scores = (Tensor)vars[0];
+        double regularization = (double)vars[1];
+        using var scope = NewDisposeScope();
+        var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(ScalarType.Float64));
+        var (ranks, order, first, last) = forward(rows, regularization);
+        ctx.save_for_backward([order.MoveToOuterDisposeScope(), first.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope()]);
+        ctx.save_data(RegularizationKey, regularization);
+        ctx.save_data(DtypeKey, scores.dtype);
+        ctx.save_data(ShapeKey, scores.shape);
+        return ranks.reshape(scores.shape).to(BlackboxRank.WorkingDtype(scores.dtype)).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// The backward pass shared by the tensor and the CPU function: the upstream gradient made dense in float64 as rows,
+    /// <paramref name="gradient"/>(upstream, order, first, last, epsilon), returned in the scores' shape and dtype. Runs
+    /// inside <see cref="BackwardGuard.Run"/>.
+    /// </summary>
+    internal static List<Tensor> BackwardShared(
+        autograd.AutogradContext ctx, Tensor gradOutput, string name, Func<Tensor, Tensor, Tensor, Tensor, double, Tensor> gradient) =>
+        BackwardGuard.Run(name, 2, () =>
+        {
+            using var scope = NewDisposeScope();
+            var saved = ctx.get_saved_variables();
+            var order = saved[0];
+            var upstream = BackwardGuard.Dense(gradOutput, ScalarType.Float64);
+            if (upstream is null)
+            {
+                return [null!, null!];
+            }
+
+            var rows = RowBlocks.Contiguous(upstream.reshape(order.shape));
+            var result = gradient(rows, order, saved[1], saved[2], (double)ctx.get_data(RegularizationKey));
+            var dtype = (ScalarType)ctx.get_data(DtypeKey);
+            if (dtype != ScalarType.Float64)
+            {
+                // Saturated to the scores' dtype: with a tiny epsilon the float64 gradient can exceed float16's or float32's range.
+                double limit = dtype switch { ScalarType.Float16 => 65504, ScalarType.BFloat16 => 3.3895313892515355e38, _ => float.MaxValue };
+                result = result.clamp(-limit, limit);
+            }
+
+            return [result.reshape((long[])ctx.get_data(ShapeKey)).to(dtype).MoveToOuterDisposeScope(), null!];
+        });
+}

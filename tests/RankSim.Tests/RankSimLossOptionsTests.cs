@@ -1,0 +1,155 @@
+using Reduction = TorchSharp.torch.nn.Reduction;
+
+namespace RankSim.Tests;
+
+/// <summary>The options of <see cref="RankSimLoss"/> beyond the paper (centred cosine, soft ranks) on both paths.</summary>
+public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(referencePath)
+{
+    private static (Tensor Features, Tensor Labels) Batch(int seed, ScalarType dtype = ScalarType.Float32)
+    {
+        var generator = new Generator((ulong)seed);
+        return (randn(64, 12, dtype: dtype, generator: generator), randint(0, 25, [64], generator: generator).to(dtype));
+    }
+
+    [Fact]
+    public void TheDefaultsAreThePapersAndBadValuesAreRefusedByName()
+    {
+        var loss = new RankSimLoss();
+        loss.FeatureRanking.Should().Be(FeatureRanking.Blackbox);
+        loss.FeatureSimilarity.Should().Be(FeatureSimilarity.Cosine);
+        loss.SoftRankRegularization.Should().Be(0.1);
+        FluentActions.Invoking(() => new RankSimLoss { FeatureRanking = (FeatureRanking)5 }).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("FeatureRanking");
+        foreach (double bad in new[] { 0, -0.1, double.NaN, 1e31 })
+        {
+            FluentActions.Invoking(() => new RankSimLoss { SoftRankRegularization = bad }).Should()
+                .Throw<ArgumentOutOfRangeException>().WithParameterName("SoftRankRegularization");
+        }
+    }
+
+    [Fact]
+    public void CentredCosineIgnoresADirectionSharedByAllFeaturesWherePlainCosineDoesNot()
+    {
+        using var scope = NewDisposeScope();
+        var (features, labels) = Batch(1, ScalarType.Float64);
+        var shared = randn(1, 12, dtype: ScalarType.Float64, generator: new Generator(2)) * 5;
+        double Loss(FeatureSimilarity similarity, Tensor f) =>
+            new RankSimLoss(subsampleDistinctLabels: false, featureSimilarity: similarity).call(f, labels).item<double>();
+
+        Loss(FeatureSimilarity.CentredCosine, features + shared).Should().BeApproximately(Loss(FeatureSimilarity.CentredCosine, features), 1e-12);
+        Loss(FeatureSimilarity.Cosine, features + shared).Should().NotBe(Loss(FeatureSimilarity.Cosine, features));
+    }
+
+    [Fact]
+    public void TheCentredSimilarityGradientMatchesCentralDifferencesAndSumsToZero()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(3);
+        var features = randn(10, 4, dtype: ScalarType.Float64, generator: generator) + 2;
+        var upstream = randn(6, 6, dtype: ScalarType.Float64, generator: generator);
+        var rows = tensor(new long[] { 0, 2, 3, 5, 7, 9 });
+        var input = features.clone().requires_grad_();
+        (CpuKernels.Similarity(input, FeatureSimilarity.CentredCosine, rows) * upstream).sum().backward();
+        var analytic = input.grad!.Doubles();
+
+        double Objective(Tensor f) => (FeatureSimilarities.Pairwise(f, FeatureSimilarity.CentredCosine, rows) * upstream).sum().item<double>();
+        const double h = 1e-6;
+        var numeric = new double[40];
+        for (int k = 0; k < 40; k++)
+        {
+            var up = features.clone();
+            var down = features.clone();
+            up.view(-1)[k] += h;
+            down.view(-1)[k] -= h;
+            numeric[k] = (Objective(up) - Objective(down)) / (2 * h);
+        }
+
+        analytic.Should().Equal(numeric, (a, e) => Math.Abs(a - e) <= 1e-6 * (1 + Math.Abs(e)));
+        input.grad!.sum([0]).abs().max().item<double>().Should().BeLessThan(1e-12, "moving all features together changes nothing");
+        input.grad!.select(0, 1).abs().max().item<double>().Should().Be(0, "rows that are not ranked get no gradient");
+    }
+
+    [Fact]
+    public void CentredCosineOfHugeFeaturesStaysFinite()
+    {
+        using var scope = NewDisposeScope();
+        var features = (rand(8, 3, generator: new Generator(4)) * 3e38f).requires_grad_();
+        var loss = new RankSimLoss(subsampleDistinctLabels: false, featureSimilarity: FeatureSimilarity.CentredCosine).call(features, arange(8));
+        float.IsFinite(loss.item<float>()).Should().BeTrue();
+        loss.backward();
+        features.grad!.isfinite().all().item<bool>().Should().BeTrue();
+    }
+
+    [Fact]
+    public void TheSoftRankLossGradientMatchesCentralDifferencesInFloat64()
+    {
+        using var scope = NewDisposeScope();
+        var (features, labels) = Batch(5, ScalarType.Float64);
+        features = features[TensorIndex.Slice(0, 14)];
+        labels = labels[TensorIndex.Slice(0, 14)];
+        var loss = new RankSimLoss(subsampleDistinctLabels: false) { FeatureRanking = FeatureRanking.Soft, SoftRankRegularization = 0.3 };
+        var input = features.clone().requires_grad_();
+        loss.call(input, labels).backward();
+        var analytic = input.grad!.Doubles();
+
+        const double h = 1e-7;
+        var numeric = new double[analytic.Length];
+        for (int k = 0; k < numeric.Length; k++)
+        {
+            var up = features.clone();
+            var down = features.clone();
+            up.view(-1)[k] += h;
+            down.view(-1)[k] -= h;
+            numeric[k] = (loss.call(up, labels).item<double>() - loss.call(down, labels).item<double>()) / (2 * h);
+        }
+
+        analytic.Should().Equal(numeric, (a, e) => Math.Abs(a - e) <= 1e-5 * (1 + Math.Abs(e)));
+        analytic.Should().Contain(v => Math.Abs(v) > 1e-4);
+    }
+
+    [Theory]
+    [InlineData(FeatureSimilarity.Cosine)]
+    [InlineData(FeatureSimilarity.CentredCosine)]
+    public void GradientStepsOnTheSoftLossLowerTheExactRankSimTerm(FeatureSimilarity similarity)
+    {
+        using var scope = NewDisposeScope();
+        var (start, labels) = Batch(6);
+        var features = start.clone().requires_grad_();
+        var soft = new RankSimLoss(subsampleDistinctLabels: false, featureSimilarity: similarity) { FeatureRanking = FeatureRanking.Soft };
+        var exact = new RankSimLoss(subsampleDistinctLabels: false, featureSimilarity: similarity);
+        float before = exact.call(features, labels).item<float>();
+        for (int step = 0; step < 200; step++)
+        {
+            features.grad?.zero_();
+            soft.call(features, labels).backward();
+            using (no_grad())
+            {
+                features.sub_(features.grad! * 2);
+            }
+        }
+
+        exact.call(features, labels).item<float>().Should().BeLessThan(0.7f * before);
+    }
+
+    [Theory]
+    [InlineData(Reduction.Sum)]
+    [InlineData(Reduction.Mean)]
+    [InlineData(Reduction.None)]
+    public void SoftRanksWithEveryReductionAndAZeroUpstreamGradient(Reduction reduction)
+    {
+        using var scope = NewDisposeScope();
+        var (features, labels) = Batch(7);
+        var input = features.clone().requires_grad_();
+        var loss = new RankSimLoss(reduction: reduction, generator: new Generator(8)) { FeatureRanking = FeatureRanking.Soft };
+        var value = loss.call(input, labels);
+        value.dim().Should().Be(reduction == Reduction.None ? 1 : 0);
+        value.backward([zeros_like(value)]);
+        input.grad!.abs().max().item<float>().Should().Be(0);
+    }
+}
+
+/// <summary><see cref="RankSimLossOptionsTests"/> with the CPU kernels.</summary>
+public sealed class RankSimLossOptionsWithKernelsTests() : RankSimLossOptionsTests(referencePath: false);
+
+/// <summary><see cref="RankSimLossOptionsTests"/> on the device-agnostic tensor path (what CUDA runs).</summary>
+public sealed class RankSimLossOptionsOnReferencePathTests() : RankSimLossOptionsTests(referencePath: true);

@@ -23,6 +23,15 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
             return ValidationResult.Error($"--lambda: {ex.Message.Split(Environment.NewLine)[0]}");
         }
 
+        try
+        {
+            using var _ = new RankSimLoss { SoftRankRegularization = settings.SoftRegularization };
+        }
+        catch (ArgumentException ex)
+        {
+            return ValidationResult.Error($"--soft-regularization: {ex.Message.Split(Environment.NewLine)[0]}");
+        }
+
         if (settings.Device == "cuda" && !cuda.is_available())
         {
             return ValidationResult.Error("--device cuda: no CUDA device is visible to TorchSharp (build with -p:TorchBackend=cuda on a machine with a GPU).");
@@ -113,14 +122,14 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     progress(spec.Name, seed, 0, null);
-                    var result = trainer.Run(spec, seed, new RankSimArm(settings.Gamma, settings.Lambda, settings.Perturbation), (epoch, _) => progress(spec.Name, seed, epoch, null));
+                    var result = trainer.Run(spec, seed, settings.Arm, (epoch, _) => progress(spec.Name, seed, epoch, null));
                     progress(spec.Name, seed, settings.Epochs, result);
                     results.Add(result);
                 }
             }
         }
 
-        Console.WriteLine($"DirExperiment: {settings.Dataset}, methods {string.Join(", ", methods)}, {settings.Seeds} seeds, up to {settings.Epochs} epochs, gamma {settings.Gamma}, lambda {settings.Lambda} ({settings.Perturbation}), device {settings.Device}");
+        Console.WriteLine($"DirExperiment: {settings.Dataset}, methods {string.Join(", ", methods)}, {settings.Seeds} seeds, up to {settings.Epochs} epochs, RankSim [{settings.Arm.Label}], learning rate {settings.LearningRate} ({settings.Schedule}), device {settings.Device}");
         if (interactive)
         {
             AnsiConsole.Progress()

@@ -70,6 +70,26 @@ internal sealed class ExperimentSettings : CommandSettings
     [DefaultValue(PerturbationScaling.Paper)]
     public PerturbationScaling Perturbation { get; init; } = PerturbationScaling.Paper;
 
+    [CommandOption("--similarity <KIND>")]
+    [Description("RankSim's feature similarity: Cosine (the paper's) or CentredCosine (cosine of batch-centred features, an anti-collapse choice)")]
+    [DefaultValue(FeatureSimilarity.Cosine)]
+    public FeatureSimilarity Similarity { get; init; } = FeatureSimilarity.Cosine;
+
+    [CommandOption("--ranking <KIND>")]
+    [Description("How RankSim's feature ranks get a gradient: Blackbox (the paper's; --lambda, --perturbation) or Soft (soft ranks, --soft-regularization)")]
+    [DefaultValue(FeatureRanking.Blackbox)]
+    public FeatureRanking Ranking { get; init; } = FeatureRanking.Blackbox;
+
+    [CommandOption("--soft-regularization <E>")]
+    [Description("With --ranking Soft: the soft ranks' epsilon, in similarity units, in [1e-30, 1e30]]")]
+    [DefaultValue(RankSimLoss.DefaultSoftRankRegularization)]
+    public double SoftRegularization { get; init; } = RankSimLoss.DefaultSoftRankRegularization;
+
+    [CommandOption("--schedule <KIND>")]
+    [Description("Learning-rate schedule: Constant, or Cosine (annealed to 0 over --epochs, stepped once an epoch)")]
+    [DefaultValue(LearningRateSchedule.Constant)]
+    public LearningRateSchedule Schedule { get; init; } = LearningRateSchedule.Constant;
+
     [CommandOption("--device <DEVICE>")]
     [Description("cpu or cuda (cuda needs a build with -p:TorchBackend=cuda)")]
     [DefaultValue("cpu")]
@@ -81,12 +101,15 @@ internal sealed class ExperimentSettings : CommandSettings
     public string OutputRoot { get; init; } = "results";
 
     [CommandOption("--study")]
-    [Description("The RankSim study instead of one experiment: randhie, synthetic and agedb-like, each baseline once per seed, RankSim arms (paper and per-row perturbation, two gammas) against it with paired standard errors; --dataset, --methods, --gamma, --lambda and --perturbation are not used")]
+    [Description("The RankSim study instead of one experiment: randhie, synthetic and agedb-like, each baseline once per seed, RankSim arms fixed in advance (paper rule; centred cosine; soft ranks; soft ranks with centred cosine) against it with paired standard errors; --dataset, --methods and the RankSim options (--gamma, --lambda, --perturbation, --similarity, --ranking, --soft-regularization) are not used")]
     public bool Study { get; init; }
 
     [CommandOption("--quick")]
     [Description("A smoke run in well under a minute: 2 seeds, 4 epochs, a quarter of the agedb-like images")]
     public bool Quick { get; init; }
+
+    /// <summary>The RankSim configuration of the single-experiment mode.</summary>
+    public RankSimArm Arm => new(Gamma, Lambda, Perturbation, Similarity, Ranking, SoftRegularization);
 
     /// <summary>Paired seeds to run.</summary>
     public int Seeds => SeedCount ?? (Quick ? 2 : 5);
@@ -134,4 +157,14 @@ internal sealed class ExperimentSettings : CommandSettings
 
         return error is null ? ValidationResult.Success() : ValidationResult.Error(error);
     }
+}
+
+/// <summary>The learning-rate schedule of a run.</summary>
+internal enum LearningRateSchedule
+{
+    /// <summary>The learning rate stays as given.</summary>
+    Constant,
+
+    /// <summary>Cosine annealing from the given rate to 0 over the epochs (Loshchilov and Hutter, SGDR, ICLR 2017, without restarts).</summary>
+    Cosine,
 }

@@ -57,7 +57,13 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         var (valX, valY) = (data.ValX.to(device), data.ValY.to(device));
 
         var (weights, fds) = Imbalance(method, training, model.FeatureDim, device);
-        var rankSim = new RankSimLoss(arm.Lambda, generator: new Generator((ulong)seed + 1000)) { PerturbationScaling = arm.Scaling };
+        var rankSim = arm.CreateLoss(new Generator((ulong)seed + 1000));
+
+        // The paper's term (cosine, exact ranks) as the record of every run, whatever the arm trains with: the same rows
+        // are kept (a generator with the same seed, drawn from once per call as the arm's).
+        var paperTerm = arm.Similarity == FeatureSimilarity.Cosine && arm.Ranking == FeatureRanking.Blackbox
+            ? null
+            : new RankSimLoss(arm.Lambda, generator: new Generator((ulong)seed + 1000));
         var bmc = method.Bmc ? new BmcLoss(initialNoiseVariance: 1.0) : null;
         bmc?.to(device);
         var focal = method.Focal ? new FocalRLoss() : null;
@@ -68,6 +74,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
 
         var parameters = model.parameters().Concat(bmc?.parameters() ?? []).ToList();
         var optimizer = optim.Adam(parameters, options.LearningRate);
+        var schedule = options.Schedule == LearningRateSchedule.Cosine ? optim.lr_scheduler.CosineAnnealingLR(optimizer, options.Epochs) : null;
         var batchOrder = new Generator((ulong)seed);
         var curve = new List<EpochRecord>();
         double bestMae = double.PositiveInfinity;
@@ -78,6 +85,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
             var record = TrainEpoch(epoch, useRankSim: method.RankSim);
+            schedule?.step();
             curve.Add(record);
             onEpoch(epoch, record);
             if (record.ValMae < bestMae)
@@ -152,7 +160,15 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
                 loss.backward();
                 optimizer.step();
                 lossSum += loss.item<float>();
-                rankSimSum += regularizer.item<float>();
+                if (paperTerm is null)
+                {
+                    rankSimSum += regularizer.item<float>();
+                }
+                else
+                {
+                    using var noGrad = no_grad();
+                    rankSimSum += paperTerm.call(features.detach(), y).item<float>();
+                }
                 if (fds is not null)
                 {
                     var kept = (features.detach().clone(), y.clone());

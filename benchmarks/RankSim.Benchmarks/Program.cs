@@ -12,6 +12,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --fingerprint
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --interleaved [B D]   (speed-up over the loop, round by round)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --phases [B D]   (per-phase times at the age-like shapes)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --quick --filter *OptionBenchmarks*   (issue 14's options against the paper's)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
 // LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 2.5 minutes.
 if (args.Contains("--fingerprint"))
@@ -71,7 +72,9 @@ var job = Job.Default
     .WithIterationCount(quick ? 3 : 15)
     .WithUnrollFactor(1);
 var config = DefaultConfig.Instance.AddJob(job.AsDefault()).AddColumn(StatisticColumn.Median).WithOptions(ConfigOptions.DisableOptimizationsValidator);
-Type[] types = quick ? [typeof(RankSimBenchmarks), typeof(RankerBenchmarks)] : [typeof(RankSimBenchmarks), typeof(LargeBatchBenchmarks), typeof(RankerBenchmarks)];
+Type[] types = quick
+    ? [typeof(RankSimBenchmarks), typeof(RankerBenchmarks), typeof(OptionBenchmarks)]
+    : [typeof(RankSimBenchmarks), typeof(LargeBatchBenchmarks), typeof(RankerBenchmarks), typeof(OptionBenchmarks)];
 BenchmarkSwitcher.FromTypes(types)
     .Run(args.Where(a => a != "--quick").ToArray(), config);
 return 0;

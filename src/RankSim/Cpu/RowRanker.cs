@@ -155,6 +155,28 @@ internal static class RowRanker
     }
 
     /// <summary>
+    /// The columns of a float64 row in ascending order of their values, ties in column order (the order of libtorch's
+    /// stable sort; no NaN expected), by the rankers' radix sort. <paramref name="keys"/> and <paramref name="index"/> hold
+    /// 2 N each, <paramref name="counts"/> <see cref="OrderCounts"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void AscendingOrder(ReadOnlySpan<double> row, Span<int> order, Span<ulong> keys, Span<int> index, int[] counts)
+    {
+        int n = row.Length;
+        for (int j = 0; j < n; j++)
+        {
+            keys[j] = OrderedKey(row[j], descending: false);
+            index[j] = j;
+        }
+
+        int half = SortWithIndex(keys, index, counts, n) ? n : 0;
+        index.Slice(half, n).CopyTo(order);
+    }
+
+    /// <summary>The length of the counts buffer <see cref="AscendingOrder"/> needs.</summary>
+    internal const int OrderCounts = sizeof(double) * Buckets;
+
+    /// <summary>
     /// Ranks of a short row by counting: value j's position is #{k : key_k &lt; key_j} + #{k &lt; j : key_k = key_j} (index
     /// order), or its run of ties is first = #{k : key_k &lt; key_j}, last = first + #{k : key_k = key_j} - 1 (average), the
     /// positions the stable sort gives. The keys are compared as signed integers, eight at a time.

@@ -31,7 +31,9 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
         var last = empty(r, n, dtype: ScalarType.Int64);
         RowBlocks.Run(r, n, (long)n * sizeof(double), (start, count) =>
         {
-            var keys = ArrayPool<Key>.Shared.Rent(n);
+            var sortKeys = ArrayPool<ulong>.Shared.Rent(2 * n);
+            var sortIndex = ArrayPool<int>.Shared.Rent(2 * n);
+            var counts = ArrayPool<int>.Shared.Rent(RowRanker.OrderCounts);
             var buffer = ArrayPool<double>.Shared.Rent((2 * n) + 1);
             try
             {
@@ -43,13 +45,15 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
                 for (int offset = 0; offset < scores.Length; offset += n)
                 {
                     ForwardRow(
-                        scores.Slice(offset, n), regularization, keys.AsSpan(0, n), buffer.AsSpan(0, (2 * n) + 1),
+                        scores.Slice(offset, n), regularization, new Sorter(sortKeys.AsSpan(0, 2 * n), sortIndex.AsSpan(0, 2 * n), counts), buffer.AsSpan(0, (2 * n) + 1),
                         rankRows.Slice(offset, n), orderRows.Slice(offset, n), firstRows.Slice(offset, n), lastRows.Slice(offset, n));
                 }
             }
             finally
             {
-                ArrayPool<Key>.Shared.Return(keys);
+                ArrayPool<ulong>.Shared.Return(sortKeys);
+                ArrayPool<int>.Shared.Return(sortIndex);
+                ArrayPool<int>.Shared.Return(counts);
                 ArrayPool<double>.Shared.Return(buffer);
             }
         });
@@ -59,16 +63,12 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
     /// <summary>One row: a stable ascending sort of s, z from the capped gaps, y = z - w, pool-adjacent-violators, ranks.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRow(
-        ReadOnlySpan<double> scores, double regularization, Span<Key> keys, Span<double> buffer,
+        ReadOnlySpan<double> scores, double regularization, Sorter sorter, Span<double> buffer,
         Span<double> ranks, Span<long> order, Span<long> first, Span<long> last)
     {
         int n = scores.Length;
-        for (int j = 0; j < n; j++)
-        {
-            keys[j] = new Key(scores[j], j);
-        }
-
-        keys.Sort(default(AscendingStable));
+        var columns = sorter.Index[..n];
+        RowRanker.AscendingOrder(scores, columns, sorter.Keys, sorter.Index, sorter.Counts);
 
         // z_(i) from the capped gaps (SoftRank.GapCap), accumulated in order as libtorch's cumsum does; y_i = z_(i) - (N - i);
         // sums[i] = y_0 + ... + y_(i-1), likewise.
@@ -79,7 +79,7 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
         z[0] = 0;
         for (int i = 1; i < n; i++)
         {
-            gapSum += Math.Min((keys[i].Value - keys[i - 1].Value) * inverse, cap);
+            gapSum += Math.Min((scores[columns[i]] - scores[columns[i - 1]]) * inverse, cap);
             z[i] = -gapSum;
         }
 
@@ -87,7 +87,7 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
         sums[0] = 0;
         for (int i = 0; i < n; i++)
         {
-            order[i] = keys[i].Index;
+            order[i] = columns[i];
             sums[i + 1] = sums[i] + (z[i] - (n - i));
         }
 
@@ -113,7 +113,7 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
             double mean = Mean(sums, start, end);
             for (int i = start; i <= end; i++)
             {
-                ranks[keys[i].Index] = (z[i] - mean) * scale;
+                ranks[columns[i]] = (z[i] - mean) * scale;
                 last[i] = end;
             }
 
@@ -175,16 +175,11 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
         return gradient;
     }
 
-    /// <summary>A value and its column.</summary>
-    private readonly record struct Key(double Value, int Index);
-
-    /// <summary>Ascending by value, ties in column order: libtorch's stable sort.</summary>
-    private readonly struct AscendingStable : IComparer<Key>
+    /// <summary>The radix sort's buffers: keys and indices of 2 N, counts of <see cref="RowRanker.OrderCounts"/>.</summary>
+    private readonly ref struct Sorter(Span<ulong> keys, Span<int> index, int[] counts)
     {
-        public int Compare(Key x, Key y)
-        {
-            int byValue = x.Value.CompareTo(y.Value);
-            return byValue != 0 ? byValue : x.Index.CompareTo(y.Index);
-        }
+        public readonly Span<ulong> Keys = keys;
+        public readonly Span<int> Index = index;
+        public readonly int[] Counts = counts;
     }
 }

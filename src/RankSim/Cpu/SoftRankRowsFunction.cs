@@ -7,9 +7,10 @@ namespace RankSim.Cpu;
 
 /// <summary>
 /// <see cref="SoftRank.SoftRankFunction"/> on the CPU: the same soft ranks and gradient, with the isotonic regression of
-/// each row found by pool-adjacent-violators (O(N log N) per row for the sort, O(N) for the pooling) instead of the
-/// O(N^2) min-max formula. Block values and block means are computed from the same running sums, in the same float64
-/// operations, as the tensor formula (<see cref="SoftRank.Forward"/>, <see cref="SoftRank.Gradient"/>).
+/// each row found by pool-adjacent-violators (a radix sort, then O(N) pooling) instead of the O(N^2) min-max formula.
+/// Block values and block means come from the same running sums, in the same float64 operations, as the tensor formula
+/// (<see cref="SoftRank.Forward"/>, <see cref="SoftRank.Gradient"/>); rows are read and written in their working dtype
+/// (float32 or float64) with the same conversions, and only the order and each position's block end are saved (int32).
 /// </summary>
 internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftRankRowsFunction>
 {
@@ -20,33 +21,53 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
         SoftRank.BackwardShared(ctx, grad_output, Name, Gradient);
 
-    /// <summary>Soft ranks, order and blocks of float64 rows [R, N] (contiguous, CPU), as <see cref="SoftRank.Forward"/> returns them.</summary>
-    private static (Tensor Ranks, Tensor Order, Tensor First, Tensor Last) Forward(Tensor rows, double regularization)
+    /// <summary>Soft ranks of rows [R, N] (float32 or float64, contiguous, CPU) in their dtype; saves the order and block ends (int32 [R, N]).</summary>
+    private static (Tensor Ranks, Tensor[] Saved) Forward(Tensor rows, double regularization)
     {
         long r = rows.shape[0];
         int n = (int)rows.shape[1];
+        bool single = rows.dtype == ScalarType.Float32;
         var ranks = empty_like(rows);
-        var order = empty(r, n, dtype: ScalarType.Int64);
-        var first = empty(r, n, dtype: ScalarType.Int64);
-        var last = empty(r, n, dtype: ScalarType.Int64);
+        var order = empty(r, n, dtype: ScalarType.Int32);
+        var last = empty(r, n, dtype: ScalarType.Int32);
         RowBlocks.Run(r, n, (long)n * sizeof(double), (start, count) =>
         {
             var sortKeys = ArrayPool<ulong>.Shared.Rent(2 * n);
             var sortIndex = ArrayPool<int>.Shared.Rent(2 * n);
             var counts = ArrayPool<int>.Shared.Rent(RowRanker.OrderCounts);
-            var buffer = ArrayPool<double>.Shared.Rent((2 * n) + 1);
+            var buffer = ArrayPool<double>.Shared.Rent((4 * n) + 1);
             try
             {
-                var scores = RowBlocks.Rows<double>(rows, start, count);
-                var rankRows = RowBlocks.Rows<double>(ranks, start, count);
-                var orderRows = RowBlocks.Rows<long>(order, start, count);
-                var firstRows = RowBlocks.Rows<long>(first, start, count);
-                var lastRows = RowBlocks.Rows<long>(last, start, count);
-                for (int offset = 0; offset < scores.Length; offset += n)
+                var orderRows = RowBlocks.Rows<int>(order, start, count);
+                var lastRows = RowBlocks.Rows<int>(last, start, count);
+                var input32 = single ? RowBlocks.Rows<float>(rows, start, count) : default;
+                var input64 = single ? default : RowBlocks.Rows<double>(rows, start, count);
+                var output32 = single ? RowBlocks.Rows<float>(ranks, start, count) : default;
+                var output64 = single ? default : RowBlocks.Rows<double>(ranks, start, count);
+                var scores = buffer.AsSpan(0, n);
+                var rowRanks = buffer.AsSpan(n, n);
+                var work = buffer.AsSpan(2 * n, (2 * n) + 1);
+                for (int row = 0, offset = 0; row < count; row++, offset += n)
                 {
-                    ForwardRow(
-                        scores.Slice(offset, n), regularization, new Sorter(sortKeys.AsSpan(0, 2 * n), sortIndex.AsSpan(0, 2 * n), counts), buffer.AsSpan(0, (2 * n) + 1),
-                        rankRows.Slice(offset, n), orderRows.Slice(offset, n), firstRows.Slice(offset, n), lastRows.Slice(offset, n));
+                    if (single)
+                    {
+                        Widen(input32.Slice(offset, n), scores);
+                    }
+                    else
+                    {
+                        input64.Slice(offset, n).CopyTo(scores);
+                    }
+
+                    ForwardRow(scores, regularization, sortKeys.AsSpan(0, 2 * n), sortIndex.AsSpan(0, 2 * n), counts, work, rowRanks, lastRows.Slice(offset, n));
+                    sortIndex.AsSpan(0, n).CopyTo(orderRows.Slice(offset, n));
+                    if (single)
+                    {
+                        Narrow(rowRanks, output32.Slice(offset, n));
+                    }
+                    else
+                    {
+                        rowRanks.CopyTo(output64.Slice(offset, n));
+                    }
                 }
             }
             finally
@@ -57,24 +78,27 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
                 ArrayPool<double>.Shared.Return(buffer);
             }
         });
-        return (ranks, order, first, last);
+        return (ranks, [order, last]);
     }
 
-    /// <summary>One row: a stable ascending sort of s, z from the capped gaps, y = z - w, pool-adjacent-violators, ranks.</summary>
+    /// <summary>
+    /// One row: its columns in stable ascending order into <paramref name="sortIndex"/>[..N], z from the capped gaps,
+    /// y = z - w, pool-adjacent-violators, the ranks (float64) and each sorted position's block end.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRow(
-        ReadOnlySpan<double> scores, double regularization, Sorter sorter, Span<double> buffer,
-        Span<double> ranks, Span<long> order, Span<long> first, Span<long> last)
+        ReadOnlySpan<double> scores, double regularization, Span<ulong> sortKeys, Span<int> sortIndex, int[] counts, Span<double> work,
+        Span<double> ranks, Span<int> last)
     {
         int n = scores.Length;
-        var columns = sorter.Index[..n];
-        RowRanker.AscendingOrder(scores, columns, sorter.Keys, sorter.Index, sorter.Counts);
+        var columns = sortIndex[..n];
+        RowRanker.AscendingOrder(scores, columns, sortKeys, sortIndex, counts);
 
         // z_(i) from the capped gaps (SoftRank.GapCap), accumulated in order as libtorch's cumsum does; y_i = z_(i) - (N - i);
         // sums[i] = y_0 + ... + y_(i-1), likewise.
         double inverse = 1.0 / regularization;
         double cap = SoftRank.GapCap(n);
-        var z = buffer.Slice(n + 1, n);
+        var z = work.Slice(n + 1, n);
         double gapSum = 0;
         z[0] = 0;
         for (int i = 1; i < n; i++)
@@ -83,35 +107,36 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
             z[i] = -gapSum;
         }
 
-        var sums = buffer.Slice(0, n + 1);
+        var sums = work[..(n + 1)];
         sums[0] = 0;
         for (int i = 0; i < n; i++)
         {
-            order[i] = columns[i];
             sums[i + 1] = sums[i] + (z[i] - (n - i));
         }
 
-        // Pool adjacent violators for a non-increasing fit: blocks are kept as a stack of first positions (in `first`,
-        // reused), a block's value the mean of y over it; a block whose mean exceeds its predecessor's merges into it (the stack loses its first position).
+        // Pool adjacent violators for a non-increasing fit: the blocks' first positions are kept as a stack (in `last`,
+        // reused), a block's value the mean of y over it; a block whose mean exceeds its predecessor's merges into it
+        // (the stack loses its first position).
+        var stack = last;
         int blocks = 0;
         for (int i = 0; i < n; i++)
         {
-            first[blocks] = i;
+            stack[blocks] = i;
             blocks++;
-            while (blocks > 1 && Mean(sums, (int)first[blocks - 2], (int)first[blocks - 1] - 1) < Mean(sums, (int)first[blocks - 1], i))
+            while (blocks > 1 && Mean(sums, stack[blocks - 2], stack[blocks - 1] - 1) < Mean(sums, stack[blocks - 1], i))
             {
                 blocks--;
             }
         }
 
-        // Expand the stack from the right (each block's last position is the next block's first - 1), then the ranks.
+        // From the right (each block ends where the next begins), so the stack is read before `last` overwrites it.
         int end = n - 1;
         double scale = 1.0 / n;
         for (int block = blocks - 1; block >= 0; block--)
         {
-            int start = (int)first[block];
+            int start = stack[block];
             double mean = Mean(sums, start, end);
-            for (int i = start; i <= end; i++)
+            for (int i = end; i >= start; i--)
             {
                 ranks[columns[i]] = (z[i] - mean) * scale;
                 last[i] = end;
@@ -119,67 +144,98 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
 
             end = start - 1;
         }
-
-        for (int i = 0; i < n; i++)
-        {
-            first[i] = i == 0 || last[i - 1] != last[i] ? i : first[i - 1];
-        }
     }
 
     /// <summary>mean(y_a..y_b) = (sums[b + 1] - sums[a]) / (b - a + 1), the tensor formula's A[a, b].</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double Mean(ReadOnlySpan<double> sums, int a, int b) => (sums[b + 1] - sums[a]) / (b - a + 1);
 
-    /// <summary>dL/ds for float64 upstream rows [R, N] (original order) and the saved order and blocks, as <see cref="SoftRank.Gradient"/>.</summary>
-    private static Tensor Gradient(Tensor upstream, Tensor order, Tensor first, Tensor last, double regularization)
+    /// <summary>dL/ds for upstream rows [R, N] (working dtype, original order) and the saved order and block ends, as <see cref="SoftRank.Gradient"/>.</summary>
+    private static Tensor Gradient(Tensor upstream, Tensor[] saved, double regularization)
     {
+        var (order, last) = (saved[0], saved[1]);
         long r = upstream.shape[0];
         int n = (int)upstream.shape[1];
+        bool single = upstream.dtype == ScalarType.Float32;
         double factor = -1.0 / (n * regularization);
         var gradient = empty_like(upstream);
         RowBlocks.Run(r, n, (long)n * sizeof(double), (start, count) =>
         {
-            var sums = ArrayPool<double>.Shared.Rent(n + 1);
+            var buffer = ArrayPool<double>.Shared.Rent((3 * n) + 1);
             try
             {
-                var u = RowBlocks.Rows<double>(upstream, start, count);
-                var orderRows = RowBlocks.Rows<long>(order, start, count);
-                var firstRows = RowBlocks.Rows<long>(first, start, count);
-                var lastRows = RowBlocks.Rows<long>(last, start, count);
-                var outRows = RowBlocks.Rows<double>(gradient, start, count);
-                for (int offset = 0; offset < u.Length; offset += n)
+                var orderRows = RowBlocks.Rows<int>(order, start, count);
+                var lastRows = RowBlocks.Rows<int>(last, start, count);
+                var input32 = single ? RowBlocks.Rows<float>(upstream, start, count) : default;
+                var input64 = single ? default : RowBlocks.Rows<double>(upstream, start, count);
+                var output32 = single ? RowBlocks.Rows<float>(gradient, start, count) : default;
+                var output64 = single ? default : RowBlocks.Rows<double>(gradient, start, count);
+                var u = buffer.AsSpan(0, n);
+                var output = buffer.AsSpan(n, n);
+                var sums = buffer.AsSpan(2 * n, n + 1);
+                for (int row = 0, offset = 0; row < count; row++, offset += n)
                 {
-                    var row = u.Slice(offset, n);
+                    if (single)
+                    {
+                        Widen(input32.Slice(offset, n), u);
+                    }
+                    else
+                    {
+                        input64.Slice(offset, n).CopyTo(u);
+                    }
+
                     var rowOrder = orderRows.Slice(offset, n);
-                    var output = outRows.Slice(offset, n);
+                    var rowLast = lastRows.Slice(offset, n);
                     sums[0] = 0;
                     for (int i = 0; i < n; i++)
                     {
-                        sums[i + 1] = sums[i] + row[(int)rowOrder[i]];
+                        sums[i + 1] = sums[i] + u[rowOrder[i]];
                     }
 
-                    for (int i = 0; i < n; i++)
+                    // Blocks are runs of sorted positions with the same end; a block's first position is where its run starts.
+                    for (int first = 0, b; first < n; first = b + 1)
                     {
-                        int a = (int)firstRows[offset + i];
-                        int b = (int)lastRows[offset + i];
-                        double blockMean = (sums[b + 1] - sums[a]) / (b - a + 1);
-                        output[(int)rowOrder[i]] = (row[(int)rowOrder[i]] - blockMean) * factor;
+                        b = rowLast[first];
+                        double blockMean = (sums[b + 1] - sums[first]) / (b - first + 1);
+                        for (int i = first; i <= b; i++)
+                        {
+                            output[rowOrder[i]] = (u[rowOrder[i]] - blockMean) * factor;
+                        }
+                    }
+
+                    if (single)
+                    {
+                        Narrow(output, output32.Slice(offset, n), saturate: true);
+                    }
+                    else
+                    {
+                        output.CopyTo(output64.Slice(offset, n));
                     }
                 }
             }
             finally
             {
-                ArrayPool<double>.Shared.Return(sums);
+                ArrayPool<double>.Shared.Return(buffer);
             }
         });
         return gradient;
     }
 
-    /// <summary>The radix sort's buffers: keys and indices of 2 N, counts of <see cref="RowRanker.OrderCounts"/>.</summary>
-    private readonly ref struct Sorter(Span<ulong> keys, Span<int> index, int[] counts)
+    /// <summary>float32 values as float64 (exact, as libtorch converts them).</summary>
+    private static void Widen(ReadOnlySpan<float> source, Span<double> target)
     {
-        public readonly Span<ulong> Keys = keys;
-        public readonly Span<int> Index = index;
-        public readonly int[] Counts = counts;
+        for (int j = 0; j < source.Length; j++)
+        {
+            target[j] = source[j];
+        }
+    }
+
+    /// <summary>float64 values rounded to float32 (as libtorch converts them), first clamped to float32's finite range when asked.</summary>
+    private static void Narrow(ReadOnlySpan<double> source, Span<float> target, bool saturate = false)
+    {
+        for (int j = 0; j < source.Length; j++)
+        {
+            target[j] = (float)(saturate ? Math.Clamp(source[j], -float.MaxValue, float.MaxValue) : source[j]);
+        }
     }
 }

@@ -83,12 +83,14 @@ public static class SoftRank
     private const long ChunkElements = 1 << 21;
 
     /// <summary>
-    /// The forward formula by tensor operations for float64 rows [R, N]: the soft ranks [R, N] (float64), the sorting
-    /// order, and for each sorted position the first and last position of its block (int64 [R, N] each).
+    /// The forward formula by tensor operations for rows [R, N] in the working dtype (float32 or float64): the soft ranks
+    /// [R, N] (computed in float64, returned in the rows' dtype) and, saved for <see cref="Gradient"/>, the sorting order and
+    /// for each sorted position the first and last position of its block (int64 [R, N] each).
     /// </summary>
-    internal static (Tensor Ranks, Tensor Order, Tensor First, Tensor Last) Forward(Tensor rows, double regularization)
+    internal static (Tensor Ranks, Tensor[] Saved) Forward(Tensor workingRows, double regularization)
     {
         using var scope = NewDisposeScope();
+        var rows = workingRows.to(ScalarType.Float64);
         long n = rows.shape[1];
         var (ascending, order) = rows.sort(dim: -1, descending: false, stable: true);
         var gaps = (ascending[TensorIndex.Colon, TensorIndex.Slice(1)] - ascending[TensorIndex.Colon, TensorIndex.Slice(null, -1)])
@@ -128,22 +130,28 @@ public static class SoftRank
         var v = cat(values, 0);
         var rankedSorted = sorted.sub(v).mul_(1.0 / n);
         var ranks = empty_like(rankedSorted).scatter_(-1, order, rankedSorted);
-        return (ranks.MoveToOuterDisposeScope(), order.MoveToOuterDisposeScope(), cat(firsts, 0).MoveToOuterDisposeScope(), cat(lasts, 0).MoveToOuterDisposeScope());
+        return (ranks.to(workingRows.dtype).MoveToOuterDisposeScope(),
+            [order.MoveToOuterDisposeScope(), cat(firsts, 0).MoveToOuterDisposeScope(), cat(lasts, 0).MoveToOuterDisposeScope()]);
     }
 
     /// <summary>
-    /// The gradient formula by tensor operations: for the upstream gradient [R, N] (float64, original order), the sorting
-    /// order and the blocks of <see cref="Forward"/>, dL/ds [R, N] in float64.
+    /// The gradient formula by tensor operations: for the upstream gradient [R, N] (working dtype, original order) and what
+    /// <see cref="Forward"/> saved, dL/ds [R, N], computed in float64 and returned in the working dtype (saturated to its
+    /// finite range: with a tiny epsilon the float64 gradient can exceed float32's).
     /// </summary>
-    internal static Tensor Gradient(Tensor upstream, Tensor order, Tensor first, Tensor last, double regularization)
+    internal static Tensor Gradient(Tensor workingUpstream, Tensor[] saved, double regularization)
     {
         using var scope = NewDisposeScope();
+        var (order, first, last) = (saved[0], saved[1], saved[2]);
+        var upstream = workingUpstream.to(ScalarType.Float64);
         long n = upstream.shape[1];
         var sortedUpstream = upstream.gather(-1, order);
         var sums = cat([zeros(upstream.shape[0], 1, dtype: ScalarType.Float64, device: upstream.device), sortedUpstream.cumsum(-1)], dim: -1);
         var blockMeans = sums.gather(-1, last + 1).sub_(sums.gather(-1, first)).div_((last - first + 1).to(ScalarType.Float64));
         var sortedGradient = sortedUpstream.sub(blockMeans).mul_(-1.0 / (n * regularization));
-        return empty_like(sortedGradient).scatter_(-1, order, sortedGradient).MoveToOuterDisposeScope();
+        var gradient = empty_like(sortedGradient).scatter_(-1, order, sortedGradient);
+        gradient = workingUpstream.dtype == ScalarType.Float32 ? gradient.clamp_(-float.MaxValue, float.MaxValue).to(ScalarType.Float32) : gradient;
+        return gradient.MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -164,50 +172,50 @@ public static class SoftRank
     private const string ShapeKey = "shape";
 
     /// <summary>
-    /// The forward pass shared by the tensor and the CPU function: the scores as float64 rows [R, N], the soft ranks by
-    /// <paramref name="forward"/>, what the backward pass needs saved, the ranks returned in the scores' shape and the
-    /// working dtype.
+    /// The forward pass shared by the tensor and the CPU function: the scores as contiguous rows [R, N] in the working
+    /// dtype (float64 stays, everything else becomes float32), the soft ranks and the tensors to save by
+    /// <paramref name="forward"/>, the ranks returned in the scores' shape and the working dtype.
     /// </summary>
-    internal static Tensor ForwardShared(
-        autograd.AutogradContext ctx, object[] vars, Func<Tensor, double, (Tensor Ranks, Tensor Order, Tensor First, Tensor Last)> forward)
+    internal static Tensor ForwardShared(autograd.AutogradContext ctx, object[] vars, Func<Tensor, double, (Tensor Ranks, Tensor[] Saved)> forward)
     {
         var scores = (Tensor)vars[0];
         double regularization = (double)vars[1];
         using var scope = NewDisposeScope();
-        var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(ScalarType.Float64));
-        var (ranks, order, first, last) = forward(rows, regularization);
-        ctx.save_for_backward([order.MoveToOuterDisposeScope(), first.MoveToOuterDisposeScope(), last.MoveToOuterDisposeScope()]);
+        var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(BlackboxRank.WorkingDtype(scores.dtype)));
+        var (ranks, saved) = forward(rows, regularization);
+        ctx.save_for_backward(saved.Select(t => t.MoveToOuterDisposeScope()).ToList());
         ctx.save_data(RegularizationKey, regularization);
         ctx.save_data(DtypeKey, scores.dtype);
         ctx.save_data(ShapeKey, scores.shape);
-        return ranks.reshape(scores.shape).to(BlackboxRank.WorkingDtype(scores.dtype)).MoveToOuterDisposeScope();
+
+        // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
+        var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
+        return output.MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// The backward pass shared by the tensor and the CPU function: the upstream gradient made dense in float64 as rows,
-    /// <paramref name="gradient"/>(upstream, order, first, last, epsilon), returned in the scores' shape and dtype. Runs
-    /// inside <see cref="BackwardGuard.Run"/>.
+    /// The backward pass shared by the tensor and the CPU function: the upstream gradient made dense in the working dtype
+    /// as rows [R, N], <paramref name="gradient"/>(upstream, saved, epsilon) in the working dtype, returned in the scores'
+    /// shape and dtype (saturated to float16's or bfloat16's range). Runs inside <see cref="BackwardGuard.Run"/>.
     /// </summary>
     internal static List<Tensor> BackwardShared(
-        autograd.AutogradContext ctx, Tensor gradOutput, string name, Func<Tensor, Tensor, Tensor, Tensor, double, Tensor> gradient) =>
+        autograd.AutogradContext ctx, Tensor gradOutput, string name, Func<Tensor, Tensor[], double, Tensor> gradient) =>
         BackwardGuard.Run(name, 2, () =>
         {
             using var scope = NewDisposeScope();
-            var saved = ctx.get_saved_variables();
-            var order = saved[0];
-            var upstream = BackwardGuard.Dense(gradOutput, ScalarType.Float64);
+            var saved = ctx.get_saved_variables().ToArray();
+            var dtype = (ScalarType)ctx.get_data(DtypeKey);
+            var upstream = BackwardGuard.Dense(gradOutput, BlackboxRank.WorkingDtype(dtype));
             if (upstream is null)
             {
                 return [null!, null!];
             }
 
-            var rows = RowBlocks.Contiguous(upstream.reshape(order.shape));
-            var result = gradient(rows, order, saved[1], saved[2], (double)ctx.get_data(RegularizationKey));
-            var dtype = (ScalarType)ctx.get_data(DtypeKey);
-            if (dtype != ScalarType.Float64)
+            var rows = RowBlocks.Contiguous(upstream.reshape(saved[0].shape));
+            var result = gradient(rows, saved, (double)ctx.get_data(RegularizationKey));
+            if (dtype is ScalarType.Float16 or ScalarType.BFloat16)
             {
-                // Saturated to the scores' dtype: with a tiny epsilon the float64 gradient can exceed float16's or float32's range.
-                double limit = dtype switch { ScalarType.Float16 => 65504, ScalarType.BFloat16 => 3.3895313892515355e38, _ => float.MaxValue };
+                double limit = dtype == ScalarType.Float16 ? 65504 : 3.3895313892515355e38;
                 result = result.clamp(-limit, limit);
             }
 

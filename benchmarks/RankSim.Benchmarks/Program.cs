@@ -13,6 +13,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --interleaved [B D]   (speed-up over the loop, round by round)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --phases [B D]   (per-phase times at the age-like shapes)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --quick --filter *OptionBenchmarks*   (issue 14's options against the paper's)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --options   (the same, interleaved round by round, 1 and 2 threads)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
 // LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 2.5 minutes.
 if (args.Contains("--fingerprint"))
@@ -34,6 +35,19 @@ if (args.Contains("--interleaved"))
     foreach (int threads in new[] { 1, 2 })
     {
         InterleavedRatio.Run(c, threads, rounds: 7, callsPerRound: 200);
+    }
+
+    return 0;
+}
+
+if (args.Contains("--options"))
+{
+    foreach (var c in OptionBenchmarks.Cases)
+    {
+        foreach (int threads in new[] { 1, 2 })
+        {
+            InterleavedOptions.Run(c, threads, rounds: 11, callsPerRound: c.BatchSize >= 1024 ? 5 : 40);
+        }
     }
 
     return 0;

@@ -22,7 +22,7 @@ internal sealed class CentreFunction : autograd.SingleTensorFunction<CentreFunct
         using var scope = NewDisposeScope();
         var kept = rows is null ? features.detach() : features.detach().index_select(0, rows);
         double smallestNormal = kept.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
-        var scale = kept.abs().max().clamp_min_(smallestNormal);
+        var scale = linalg.vector_norm(kept, double.PositiveInfinity).clamp_min_(smallestNormal);
         var scaled = kept / scale;
         ctx.save_for_backward([scale.MoveToOuterDisposeScope(), rows!]);
         ctx.save_data("batch", features.shape[0]);
@@ -41,7 +41,7 @@ internal sealed class CentreFunction : autograd.SingleTensorFunction<CentreFunct
                 return [null!, null!];
             }
 
-            var gradient = (upstream - upstream.mean([0], keepdim: true)).div_(scale);
+            var gradient = upstream.sub(upstream.mean([0], keepdim: true)).div_(scale);
             var rows = saved[1];
             if (rows is not null)
             {

@@ -65,6 +65,10 @@ public sealed class DirExperimentProcessTests : IDisposable
         { ["--dataset", "imagenet"], ["unknown dataset 'imagenet'"] },
         { ["--device", "tpu"], ["--device must be cpu or cuda"] },
         { ["--perturbation", "bogus"], ["--perturbation", "not a valid value"] },
+        { ["--soft-regularization", "0"], ["--soft-regularization", "[1E-30, 1E+30]"] },
+        { ["--ranking", "Fuzzy"], ["--ranking", "not a valid value"] },
+        { ["--similarity", "Euclid"], ["--similarity", "not a valid value"] },
+        { ["--schedule", "Step"], ["--schedule", "not a valid value"] },
     };
 
     [Theory]

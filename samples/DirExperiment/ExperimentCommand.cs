@@ -73,12 +73,12 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
         }
 
         // The data of the first seed, to check every method against its labels before any training.
-        var first = data(0);
+        var first = data(settings.FirstSeed);
         Trainer.CheckMethods(specs, Training(first));
         var output = OutputFolder.Create(settings.OutputRoot);
         try
         {
-            Run(settings, seed => seed == 0 ? first : data(seed), specs.DistinctBy(s => s.Name).ToList(), device, output.Path, cancellationToken);
+            Run(settings, seed => seed == settings.FirstSeed ? first : data(seed), specs.DistinctBy(s => s.Name).ToList(), device, output.Path, cancellationToken);
         }
         catch
         {
@@ -111,7 +111,7 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
 
         void RunAll(Action<string, int, int, RunResult?> progress)
         {
-            for (int seed = 0; seed < settings.Seeds; seed++)
+            for (int seed = settings.FirstSeed; seed < settings.FirstSeed + settings.Seeds; seed++)
             {
                 var data = load(seed);
                 var training = Training(data);
@@ -166,7 +166,7 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
 
         var data0 = firstData!;
         var split = new ShotSplit(firstTraining!);
-        Console.WriteLine($"data: {data0.Name}: train {data0.TrainY.shape[0]}, val {data0.ValY.shape[0]}, test {data0.TestY.shape[0]} (seed 0); {results.Count} runs in {(DateTime.Now - started).TotalSeconds:F0} s");
+        Console.WriteLine($"data: {data0.Name}: train {data0.TrainY.shape[0]}, val {data0.ValY.shape[0]}, test {data0.TestY.shape[0]} (seed {settings.FirstSeed}); {results.Count} runs in {(DateTime.Now - started).TotalSeconds:F0} s");
         AnsiConsole.Write(Report.MetricsTable(methods, results));
         var differences = Report.PairedDifferences(methods, results);
         if (differences.Count > 0)

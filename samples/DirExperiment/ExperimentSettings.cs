@@ -33,6 +33,12 @@ internal sealed class ExperimentSettings : CommandSettings
     [Description("Paired seeds (same split, initialisation and batch order for every method); default 5, 2 with --quick")]
     public int? SeedCount { get; init; }
 
+    [CommandOption("--first-seed <N>")]
+    [TypeConverter(typeof(WholeNumberConverter))]
+    [Description("The first seed: seeds N, N + 1, ... are run (default 0); a later run on new seeds is an independent replication")]
+    [DefaultValue(0)]
+    public int FirstSeed { get; init; }
+
     [CommandOption("--epochs <N>")]
     [TypeConverter(typeof(WholeNumberConverter))]
     [Description("Epochs at most (early stopping on validation MAE); default 30, 4 with --quick")]
@@ -131,6 +137,7 @@ internal sealed class ExperimentSettings : CommandSettings
             _ => $"--dataset: unknown dataset '{Dataset}'; use randhie, agedb-like, synthetic or csv.",
         };
         error ??= SeedCount is < 1 ? "--seeds must be a positive whole number."
+            : FirstSeed < 0 || FirstSeed > 1_000_000 ? "--first-seed must be a whole number from 0 to 1000000."
             : EpochCount is < 1 ? "--epochs must be a positive whole number."
             : Patience < 1 ? "--patience must be a positive whole number."
             : BatchSize < 2 ? "--batch-size must be at least 2."

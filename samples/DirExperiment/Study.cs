@@ -67,7 +67,7 @@ internal static class Study
         {
             var load = Datasets.Open(setting.Dataset, settings.Quick, null, null);
             var runs = new List<(string Base, string Arm, RunResult Result)>();
-            for (int seed = 0; seed < settings.Seeds; seed++)
+            for (int seed = settings.FirstSeed; seed < settings.FirstSeed + settings.Seeds; seed++)
             {
                 var data = load(seed);
                 var training = LabelDistribution.FromLabels(data.TrainY, LabelBinning.IntegersFromLabels(cat([data.TrainY, data.ValY, data.TestY])));
@@ -103,7 +103,7 @@ internal static class Study
         WriteCsv(Path.Combine(output, "study.csv"), rows);
         File.WriteAllText(Path.Combine(output, "study.json"), JsonSerializer.Serialize(new
         {
-            seeds = settings.Seeds, epochs = settings.Epochs, quick = settings.Quick, learningRate = settings.LearningRate,
+            seeds = settings.Seeds, firstSeed = settings.FirstSeed, epochs = settings.Epochs, quick = settings.Quick, learningRate = settings.LearningRate,
             schedule = settings.Schedule.ToString(), batchSize = settings.BatchSize, patience = settings.Patience,
             arms = Arms.Select(a => new
             {

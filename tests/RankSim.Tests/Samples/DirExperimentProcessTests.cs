@@ -69,6 +69,7 @@ public sealed class DirExperimentProcessTests : IDisposable
         { ["--ranking", "Fuzzy"], ["--ranking", "not a valid value"] },
         { ["--similarity", "Euclid"], ["--similarity", "not a valid value"] },
         { ["--schedule", "Step"], ["--schedule", "not a valid value"] },
+        { ["--first-seed", "-1"], ["--first-seed", "from 0 to 1000000"] },
     };
 
     [Theory]

@@ -2,12 +2,16 @@ namespace RankSim.Tests;
 
 public abstract class RankSimLossLeakTests(bool referencePath) : BothPaths(referencePath)
 {
-    [Fact]
-    public void ThousandForwardBackwardCallsLeaveNoTensorAlive()
+    [Theory]
+    [InlineData(FeatureSimilarity.Cosine, FeatureRanking.Blackbox)]
+    [InlineData(FeatureSimilarity.CentredCosine, FeatureRanking.Blackbox)]
+    [InlineData(FeatureSimilarity.Cosine, FeatureRanking.Soft)]
+    [InlineData(FeatureSimilarity.CentredCosine, FeatureRanking.Soft)]
+    public void ThousandForwardBackwardCallsLeaveNoTensorAlive(FeatureSimilarity similarity, FeatureRanking ranking)
     {
         var features = randn(24, 8).requires_grad_();
         var labels = randint(0, 10, 24);
-        var loss = new RankSimLoss(generator: new Generator(seed: 1));
+        var loss = new RankSimLoss(generator: new Generator(seed: 1), featureSimilarity: similarity) { FeatureRanking = ranking };
 
         void Step()
         {

@@ -25,6 +25,27 @@ internal static class InputValidation
     /// <summary>The largest interpolation strength accepted: it must convert to float32 inside the backward pass.</summary>
     public const double MaxLambda = 1e30;
 
+    /// <summary>
+    /// Scores for a ranker (<see cref="BlackboxRank.Apply"/>, <see cref="SoftRank.Apply"/>): 1-D [N] or 2-D [R, N],
+    /// floating point, not empty, dense with data, finite. Call <see cref="RequireLive"/> first.
+    /// </summary>
+    public static void RequireRankScores(Tensor scores, string name)
+    {
+        if (scores.dim() is < 1 or > 2)
+        {
+            throw new ArgumentException($"{name} must be 1-D [N] or 2-D [R, N]; got shape [{string.Join(", ", scores.shape)}].", name);
+        }
+
+        RequireFloatingPoint(scores, name);
+        if (scores.numel() == 0)
+        {
+            throw new ArgumentException($"{name} must not be empty; got shape [{string.Join(", ", scores.shape)}].", name);
+        }
+
+        RequireData(scores, name);
+        RequireFinite(scores, name);
+    }
+
     public static void RequireLambda(double lambda, string name)
     {
         if (!double.IsFinite(lambda) || lambda <= 0 || lambda > MaxLambda)

@@ -45,19 +45,7 @@ public static class SoftRank
     {
         InputValidation.RequireLive(scores, nameof(scores));
         RequireRegularization(regularization, nameof(regularization));
-        if (scores.dim() is < 1 or > 2)
-        {
-            throw new ArgumentException($"scores must be 1-D [N] or 2-D [R, N]; got shape [{string.Join(", ", scores.shape)}].", nameof(scores));
-        }
-
-        InputValidation.RequireFloatingPoint(scores, nameof(scores));
-        if (scores.numel() == 0)
-        {
-            throw new ArgumentException($"scores must not be empty; got shape [{string.Join(", ", scores.shape)}].", nameof(scores));
-        }
-
-        InputValidation.RequireData(scores, nameof(scores));
-        InputValidation.RequireFinite(scores, nameof(scores));
+        InputValidation.RequireRankScores(scores, nameof(scores));
         return CpuKernels.SoftRanks(scores, regularization);
     }
 

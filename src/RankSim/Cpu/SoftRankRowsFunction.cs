@@ -26,7 +26,6 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
     {
         long r = rows.shape[0];
         int n = (int)rows.shape[1];
-        bool single = rows.dtype == ScalarType.Float32;
         var ranks = empty_like(rows);
         var order = empty(r, n, dtype: ScalarType.Int32);
         var last = empty(r, n, dtype: ScalarType.Int32);
@@ -40,34 +39,17 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
             {
                 var orderRows = RowBlocks.Rows<int>(order, start, count);
                 var lastRows = RowBlocks.Rows<int>(last, start, count);
-                var input32 = single ? RowBlocks.Rows<float>(rows, start, count) : default;
-                var input64 = single ? default : RowBlocks.Rows<double>(rows, start, count);
-                var output32 = single ? RowBlocks.Rows<float>(ranks, start, count) : default;
-                var output64 = single ? default : RowBlocks.Rows<double>(ranks, start, count);
+                var input = new WorkingRows(rows, start, count);
+                var output = new WorkingRows(ranks, start, count);
                 var scores = buffer.AsSpan(0, n);
                 var rowRanks = buffer.AsSpan(n, n);
                 var work = buffer.AsSpan(2 * n, (2 * n) + 1);
                 for (int row = 0, offset = 0; row < count; row++, offset += n)
                 {
-                    if (single)
-                    {
-                        Widen(input32.Slice(offset, n), scores);
-                    }
-                    else
-                    {
-                        input64.Slice(offset, n).CopyTo(scores);
-                    }
-
+                    input.Read(offset, scores);
                     ForwardRow(scores, regularization, sortKeys.AsSpan(0, 2 * n), sortIndex.AsSpan(0, 2 * n), counts, work, rowRanks, lastRows.Slice(offset, n));
                     sortIndex.AsSpan(0, n).CopyTo(orderRows.Slice(offset, n));
-                    if (single)
-                    {
-                        Narrow(rowRanks, output32.Slice(offset, n));
-                    }
-                    else
-                    {
-                        rowRanks.CopyTo(output64.Slice(offset, n));
-                    }
+                    output.Write(rowRanks, offset, saturate: false);
                 }
             }
             finally
@@ -156,7 +138,6 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
         var (order, last) = (saved[0], saved[1]);
         long r = upstream.shape[0];
         int n = (int)upstream.shape[1];
-        bool single = upstream.dtype == ScalarType.Float32;
         double factor = -1.0 / (n * regularization);
         var gradient = empty_like(upstream);
         RowBlocks.Run(r, n, (long)n * sizeof(double), (start, count) =>
@@ -166,23 +147,14 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
             {
                 var orderRows = RowBlocks.Rows<int>(order, start, count);
                 var lastRows = RowBlocks.Rows<int>(last, start, count);
-                var input32 = single ? RowBlocks.Rows<float>(upstream, start, count) : default;
-                var input64 = single ? default : RowBlocks.Rows<double>(upstream, start, count);
-                var output32 = single ? RowBlocks.Rows<float>(gradient, start, count) : default;
-                var output64 = single ? default : RowBlocks.Rows<double>(gradient, start, count);
+                var input = new WorkingRows(upstream, start, count);
+                var result = new WorkingRows(gradient, start, count);
                 var u = buffer.AsSpan(0, n);
                 var output = buffer.AsSpan(n, n);
                 var sums = buffer.AsSpan(2 * n, n + 1);
                 for (int row = 0, offset = 0; row < count; row++, offset += n)
                 {
-                    if (single)
-                    {
-                        Widen(input32.Slice(offset, n), u);
-                    }
-                    else
-                    {
-                        input64.Slice(offset, n).CopyTo(u);
-                    }
+                    input.Read(offset, u);
 
                     var rowOrder = orderRows.Slice(offset, n);
                     var rowLast = lastRows.Slice(offset, n);
@@ -203,14 +175,7 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
                         }
                     }
 
-                    if (single)
-                    {
-                        Narrow(output, output32.Slice(offset, n), saturate: true);
-                    }
-                    else
-                    {
-                        output.CopyTo(output64.Slice(offset, n));
-                    }
+                    result.Write(output, offset, saturate: true);
                 }
             }
             finally
@@ -221,21 +186,46 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
         return gradient;
     }
 
-    /// <summary>float32 values as float64 (exact, as libtorch converts them).</summary>
-    private static void Widen(ReadOnlySpan<float> source, Span<double> target)
+    /// <summary>
+    /// Rows [start, start + count) of a contiguous float32 or float64 CPU tensor, read as float64 (exact) and written from
+    /// float64 (rounded to float32 as libtorch converts, after clamping to float32's finite range when asked).
+    /// </summary>
+    private readonly ref struct WorkingRows(Tensor tensor, long start, long count)
     {
-        for (int j = 0; j < source.Length; j++)
-        {
-            target[j] = source[j];
-        }
-    }
+        private readonly bool _isSingle = tensor.dtype == ScalarType.Float32;
+        private readonly Span<float> _single = tensor.dtype == ScalarType.Float32 ? RowBlocks.Rows<float>(tensor, start, count) : default;
+        private readonly Span<double> _double = tensor.dtype == ScalarType.Float32 ? default : RowBlocks.Rows<double>(tensor, start, count);
 
-    /// <summary>float64 values rounded to float32 (as libtorch converts them), first clamped to float32's finite range when asked.</summary>
-    private static void Narrow(ReadOnlySpan<double> source, Span<float> target, bool saturate = false)
-    {
-        for (int j = 0; j < source.Length; j++)
+        /// <summary>The row at element <paramref name="offset"/> into <paramref name="target"/> (its length).</summary>
+        public void Read(int offset, Span<double> target)
         {
-            target[j] = (float)(saturate ? Math.Clamp(source[j], -float.MaxValue, float.MaxValue) : source[j]);
+            if (!_isSingle)
+            {
+                _double.Slice(offset, target.Length).CopyTo(target);
+                return;
+            }
+
+            var source = _single.Slice(offset, target.Length);
+            for (int j = 0; j < target.Length; j++)
+            {
+                target[j] = source[j];
+            }
+        }
+
+        /// <summary><paramref name="source"/> into the row at element <paramref name="offset"/>.</summary>
+        public void Write(ReadOnlySpan<double> source, int offset, bool saturate)
+        {
+            if (!_isSingle)
+            {
+                source.CopyTo(_double.Slice(offset, source.Length));
+                return;
+            }
+
+            var target = _single.Slice(offset, source.Length);
+            for (int j = 0; j < source.Length; j++)
+            {
+                target[j] = (float)(saturate ? Math.Clamp(source[j], -float.MaxValue, float.MaxValue) : source[j]);
+            }
         }
     }
 }

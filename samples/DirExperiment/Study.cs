@@ -14,8 +14,7 @@ namespace DirExperiment;
 /// and batch order). Epochs are selected on validation MAE only; the arms are fixed in advance (no selection on test).
 /// Reported per arm: test MAE, the paired difference against the baseline (mean, standard error, seeds won) overall and
 /// few-shot, the paper's RankSim term (cosine, exact ranks, whatever the arm trains with) at the last epoch with and without
-/// RankSim training, the selected model's feature
-/// diagnostics, and the epoch time against the baseline's (a rough measure: runs of one seed follow each other, so
+/// RankSim training, the selected model's feature diagnostics, and the epoch time against the baseline's (a rough measure: runs of one seed follow each other, so
 /// one-time costs land on the first run; QuickStart measures RankSim's share of a step properly, interleaved).
 /// </summary>
 internal static class Study
@@ -33,7 +32,7 @@ internal static class Study
         new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.CentredCosine, FeatureRanking.Soft),
     ];
 
-    /// <summary>One setting: a dataset and the base methods RankSim is added to (the CNN setting, at ~50 s a run, only Vanilla).</summary>
+    /// <summary>One setting: a dataset and the base methods RankSim is added to (the CNN setting, at 50-80 s a run, only Vanilla).</summary>
     private sealed record Setting(string Dataset, string[] Bases);
 
     private static readonly Setting[] Settings =

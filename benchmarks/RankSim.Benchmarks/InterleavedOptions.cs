@@ -14,15 +14,14 @@ internal static class InterleavedOptions
         set_num_threads(threads);
         var (features, labels) = BenchmarkData.Create(c, seed: 1);
         features.requires_grad_();
-        RankSimLoss Loss(FeatureSimilarity similarity, PerturbationScaling scaling, FeatureRanking ranking) =>
-            new(generator: new Generator(2), featureSimilarity: similarity) { PerturbationScaling = scaling, FeatureRanking = ranking };
+        RankSimLoss Loss(FeatureSimilarity similarity, FeatureRanking ranking) => new(ranking, similarity, generator: new Generator(2));
         var configurations = new (string Name, RankSimLoss Loss)[]
         {
-            ("Paper (blackbox, cosine)", Loss(FeatureSimilarity.Cosine, PerturbationScaling.Paper, FeatureRanking.Blackbox)),
-            ("PerRow", Loss(FeatureSimilarity.Cosine, PerturbationScaling.PerRow, FeatureRanking.Blackbox)),
-            ("CentredCosine", Loss(FeatureSimilarity.CentredCosine, PerturbationScaling.Paper, FeatureRanking.Blackbox)),
-            ("Soft", Loss(FeatureSimilarity.Cosine, PerturbationScaling.Paper, FeatureRanking.Soft)),
-            ("Soft + CentredCosine", Loss(FeatureSimilarity.CentredCosine, PerturbationScaling.Paper, FeatureRanking.Soft)),
+            ("Paper (blackbox, cosine)", Loss(FeatureSimilarity.Cosine, FeatureRanking.Blackbox())),
+            ("PerRow", Loss(FeatureSimilarity.Cosine, FeatureRanking.Blackbox(scaling: PerturbationScaling.PerRow))),
+            ("CenteredCosine", Loss(FeatureSimilarity.CenteredCosine, FeatureRanking.Blackbox())),
+            ("Soft", Loss(FeatureSimilarity.Cosine, FeatureRanking.Soft())),
+            ("Soft + CenteredCosine", Loss(FeatureSimilarity.CenteredCosine, FeatureRanking.Soft())),
         };
         var contenders = configurations
             .Select(k => (k.Name, (Action)(() => { using var s = NewDisposeScope(); k.Loss.call(features, labels).backward(); })))

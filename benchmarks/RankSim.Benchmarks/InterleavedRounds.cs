@@ -6,7 +6,7 @@ namespace RankSim.Benchmarks;
 /// Times contenders A, B, C, A, B, C, ... in one process: each round runs every contender once untimed, then a batch of
 /// its calls timed, so the machine's noise (this VM moves 10-40% between runs) hits them alike. With
 /// <c>collect</c>, a garbage collection before each batch (outside the timing) keeps one contender's leftovers
-/// (forward-only graphs wait for the finaliser) from being paid by the next; it also returns native memory, so the next
+/// (forward-only graphs wait for the finalizer) from being paid by the next; it also returns native memory, so the next
 /// batch starts on fresh pages, which a training loop does not do: the head-to-head comparison runs without it.
 /// </summary>
 internal static class InterleavedRounds

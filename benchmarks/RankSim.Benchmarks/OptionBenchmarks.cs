@@ -22,7 +22,7 @@ public class OptionBenchmarks
     public BenchmarkCase Case { get; set; } = null!;
 
     /// <summary>The configuration being measured.</summary>
-    [Params("Paper", "PerRow", "CentredCosine", "Soft", "SoftCentred")]
+    [Params("Paper", "PerRow", "CenteredCosine", "Soft", "SoftCentered")]
     public string Option { get; set; } = "Paper";
 
     /// <summary>Builds the inputs and the loss.</summary>
@@ -33,12 +33,11 @@ public class OptionBenchmarks
         var (features, labels) = BenchmarkData.Create(Case, seed: 1);
         _features = features.requires_grad_();
         _labels = labels;
-        var similarity = Option is "CentredCosine" or "SoftCentred" ? FeatureSimilarity.CentredCosine : FeatureSimilarity.Cosine;
-        _loss = new RankSimLoss(generator: new Generator(2), featureSimilarity: similarity)
-        {
-            PerturbationScaling = Option == "PerRow" ? PerturbationScaling.PerRow : PerturbationScaling.Paper,
-            FeatureRanking = Option is "Soft" or "SoftCentred" ? FeatureRanking.Soft : FeatureRanking.Blackbox,
-        };
+        var similarity = Option is "CenteredCosine" or "SoftCentered" ? FeatureSimilarity.CenteredCosine : FeatureSimilarity.Cosine;
+        FeatureRanking ranking = Option is "Soft" or "SoftCentered"
+            ? FeatureRanking.Soft()
+            : FeatureRanking.Blackbox(scaling: Option == "PerRow" ? PerturbationScaling.PerRow : PerturbationScaling.Paper);
+        _loss = new RankSimLoss(ranking, similarity, generator: new Generator(2));
     }
 
     /// <summary>One forward and backward pass.</summary>

@@ -12,24 +12,24 @@ internal static class PhaseProbe
     public static void Run(BenchmarkCase c, int threads, int rounds, int callsPerRound)
     {
         var (features, labels, generator, loss) = BenchmarkData.Probe(c, threads);
-        var perRowLoss = new RankSimLoss(generator: new Generator(2)) { PerturbationScaling = PerturbationScaling.PerRow };
+        var perRowLoss = new RankSimLoss(FeatureRanking.Blackbox(scaling: PerturbationScaling.PerRow), generator: new Generator(2));
         var y = labels.to(ScalarType.Float64).reshape(-1, 1);
         var kept = CpuKernels.SampleDistinctLabels(y, generator)!;
         var keptLabels = y.index_select(0, kept);
         var labelRanks = CpuKernels.LabelRanks(keptLabels, RankTies.IndexOrder);
         var detached = features.detach();
-        var normalised = nn.functional.normalize(detached.index_select(0, kept), dim: 1);
+        var normalized = nn.functional.normalize(detached.index_select(0, kept), dim: 1);
         var upstream = randn(kept.shape[0], kept.shape[0], generator: new Generator(3));
         var phases = new (string Name, Action Call)[]
         {
             ("traffic floor: read [B, D] once, write [B, D] once", () => detached.mul(2f).Dispose()),
             ("traffic floor, forward: read the kept rows once", () => detached.index_select(0, kept).Dispose()),
-            ("matrix floor: n n^T of the kept rows [M, D]", () => normalised.mm(normalised.t()).Dispose()),
-            ("matrix floor: (G + G^T) n, [M, M] x [M, D]", () => upstream.mm(normalised).Dispose()),
+            ("matrix floor: n n^T of the kept rows [M, D]", () => normalized.mm(normalized.t()).Dispose()),
+            ("matrix floor: (G + G^T) n, [M, M] x [M, D]", () => upstream.mm(normalized).Dispose()),
             ("finite check of [B, D]", () => InputValidation.RequireFinite(features, "features")),
             ("sample distinct labels", () => CpuKernels.SampleDistinctLabels(y, generator)!.Dispose()),
             ("label ranks [M, M]", () => CpuKernels.LabelRanks(keptLabels, RankTies.IndexOrder).Dispose()),
-            ("similarity forward (gather, normalise, n n^T)", () => { using var s = NewDisposeScope(); CpuKernels.Similarity(detached, FeatureSimilarity.Cosine, kept); }),
+            ("similarity forward (gather, normalize, n n^T)", () => { using var s = NewDisposeScope(); CpuKernels.Similarity(detached, FeatureSimilarity.Cosine, kept); }),
             ("similarity + objective forward", () => { using var s = NewDisposeScope(); CpuKernels.Objective(CpuKernels.Similarity(detached, FeatureSimilarity.Cosine, kept), labelRanks, 2.0, nn.Reduction.Sum, PerturbationScaling.Paper); }),
             ("RankSimLoss forward", () => { using var s = NewDisposeScope(); loss.call(features, labels); }),
             ("RankSimLoss forward + backward, .grad = null", () => { features.grad?.Dispose(); features.grad = null; using var s = NewDisposeScope(); loss.call(features, labels).backward(); }),

@@ -46,7 +46,7 @@ public abstract class RankSimBenchmarksBase
         LoopBaseline.Loss(_features, _labels, 2.0, _generator).backward();
     }
 
-    /// <summary>This package's vectorised loss.</summary>
+    /// <summary>This package's vectorized loss.</summary>
     [Benchmark]
     public void RankSimLossForwardBackward()
     {

@@ -1,3 +1,4 @@
+using RankSim.Dir;
 using System.Security.Cryptography;
 using static TorchSharp.torch;
 
@@ -25,7 +26,7 @@ internal static class Soak
         var fds = new FeatureDistributionSmoothing(32, binning);
         var head = nn.Linear(32, 1);
         var weights = LabelDistribution.FromLabels(y, binning).Reweight(Reweighting.SqrtInverse, new KernelWindow());
-        var rankSim = new RankSimLoss(interpolationLambda: 0.5, generator: new Generator(1));
+        var rankSim = new RankSimLoss(FeatureRanking.Blackbox(0.5), generator: new Generator(1));
         var l1 = new WeightedL1Loss();
         var optimizer = optim.Adam(encoder.parameters().Concat(head.parameters()), 1e-3);
         const int stepsPerEpoch = 50;

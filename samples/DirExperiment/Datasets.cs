@@ -5,7 +5,7 @@ namespace DirExperiment;
 
 /// <summary>
 /// Inputs and integer-binned labels, already split. <see cref="Images"/> datasets hold [N, 1, H, W] inputs for the
-/// CNN; the others [N, F] standardised with training statistics.
+/// CNN; the others [N, F] standardized with training statistics.
 /// </summary>
 internal sealed record Dataset(string Name, Tensor TrainX, Tensor TrainY, Tensor ValX, Tensor ValY, Tensor TestX, Tensor TestY, bool Images)
 {
@@ -53,7 +53,7 @@ internal static class Datasets
         return seed => FromTable(name, table, seed);
     }
 
-    /// <summary>The seed's DIR split of a table; features standardised (in float64) with the training rows' statistics.</summary>
+    /// <summary>The seed's DIR split of a table; features standardized (in float64) with the training rows' statistics.</summary>
     private static Dataset FromTable(string name, CsvTable table, int seed)
     {
         var (train, val, test) = BalancedSplit(table.Labels, seed);
@@ -148,8 +148,8 @@ internal static class Datasets
             var grid = arange(size, dtype: ScalarType.Float32);
             var (rows, cols) = (grid.view(1, size, 1), grid.view(1, 1, size));
             var radius = (3 + 7 * y / 101).view(n, 1, 1);
-            var centre = 8 + rand(n, 2, generator: generator) * 8;
-            var distance = ((rows - centre[.., 0].view(n, 1, 1)).square() + (cols - centre[.., 1].view(n, 1, 1)).square()).sqrt();
+            var center = 8 + rand(n, 2, generator: generator) * 8;
+            var distance = ((rows - center[.., 0].view(n, 1, 1)).square() + (cols - center[.., 1].view(n, 1, 1)).square()).sqrt();
             var softness = 0.3 + rand(n, 1, 1, generator: generator);
             var disc = ((radius - distance) / softness).sigmoid() * (0.6 + 0.4 * rand(n, 1, 1, generator: generator));
             var corner = (rand(n, 2, generator: generator) * 18).floor();

@@ -1,4 +1,5 @@
 using RankSim;
+using RankSim.Dir;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using static TorchSharp.torch;
@@ -16,7 +17,7 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
         // The library's own check of lambda (and of nothing else that could fail later, in the middle of a run).
         try
         {
-            using var _ = new RankSimLoss(settings.Lambda);
+            _ = FeatureRanking.Blackbox(settings.Lambda);
         }
         catch (ArgumentException ex)
         {
@@ -25,7 +26,7 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
 
         try
         {
-            using var _ = new RankSimLoss { SoftRankRegularization = settings.SoftRegularization };
+            _ = FeatureRanking.Soft(settings.SoftRegularization);
         }
         catch (ArgumentException ex)
         {

@@ -30,7 +30,7 @@ internal sealed class ExperimentSettings : CommandSettings
 
     [CommandOption("--seeds <N>")]
     [TypeConverter(typeof(WholeNumberConverter))]
-    [Description("Paired seeds (same split, initialisation and batch order for every method); default 5, 2 with --quick")]
+    [Description("Paired seeds (same split, initialization and batch order for every method); default 5, 2 with --quick")]
     public int? SeedCount { get; init; }
 
     [CommandOption("--first-seed <N>")]
@@ -77,19 +77,19 @@ internal sealed class ExperimentSettings : CommandSettings
     public PerturbationScaling Perturbation { get; init; } = PerturbationScaling.Paper;
 
     [CommandOption("--similarity <KIND>")]
-    [Description("RankSim's feature similarity: Cosine (the paper's) or CentredCosine (cosine of batch-centred features, an anti-collapse choice)")]
+    [Description("RankSim's feature similarity: Cosine (the paper's) or CenteredCosine (cosine of batch-centered features, an anti-collapse choice)")]
     [DefaultValue(FeatureSimilarity.Cosine)]
     public FeatureSimilarity Similarity { get; init; } = FeatureSimilarity.Cosine;
 
     [CommandOption("--ranking <KIND>")]
     [Description("How RankSim's feature ranks get a gradient: Blackbox (the paper's; --lambda, --perturbation) or Soft (soft ranks, --soft-regularization)")]
-    [DefaultValue(FeatureRanking.Blackbox)]
-    public FeatureRanking Ranking { get; init; } = FeatureRanking.Blackbox;
+    [DefaultValue(RankingKind.Blackbox)]
+    public RankingKind Ranking { get; init; } = RankingKind.Blackbox;
 
     [CommandOption("--soft-regularization <E>")]
     [Description("With --ranking Soft: the soft ranks' epsilon, in similarity units, in [1e-30, 1e30]]")]
-    [DefaultValue(RankSimLoss.DefaultSoftRankRegularization)]
-    public double SoftRegularization { get; init; } = RankSimLoss.DefaultSoftRankRegularization;
+    [DefaultValue(RankSimArm.DefaultSoftRegularization)]
+    public double SoftRegularization { get; init; } = RankSimArm.DefaultSoftRegularization;
 
     [CommandOption("--schedule <KIND>")]
     [Description("Learning-rate schedule: Constant, or Cosine (annealed to 0 over --epochs, stepped once an epoch)")]
@@ -107,7 +107,7 @@ internal sealed class ExperimentSettings : CommandSettings
     public string OutputRoot { get; init; } = "results";
 
     [CommandOption("--study")]
-    [Description("The RankSim study instead of one experiment: randhie, synthetic and agedb-like, each baseline once per seed, RankSim arms fixed in advance (paper rule; centred cosine; soft ranks; soft ranks with centred cosine) against it with paired standard errors; --dataset, --methods and the RankSim options (--gamma, --lambda, --perturbation, --similarity, --ranking, --soft-regularization) are not used")]
+    [Description("The RankSim study instead of one experiment: randhie, synthetic and agedb-like, each baseline once per seed, RankSim arms fixed in advance (paper rule; centered cosine; soft ranks; soft ranks with centered cosine) against it with paired standard errors; --dataset, --methods and the RankSim options (--gamma, --lambda, --perturbation, --similarity, --ranking, --soft-regularization) are not used")]
     public bool Study { get; init; }
 
     [CommandOption("--quick")]

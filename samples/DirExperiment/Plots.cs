@@ -1,4 +1,5 @@
 using RankSim;
+using RankSim.Dir;
 using ScottPlot;
 
 namespace DirExperiment;
@@ -11,11 +12,11 @@ internal static class Plots
     {
         var plot = new Plot();
         var binning = training.Binning;
-        var colours = new Dictionary<ShotGroup, Color> { [ShotGroup.Many] = Colors.Green, [ShotGroup.Medium] = Colors.Orange, [ShotGroup.Few] = Colors.Red };
+        var colors = new Dictionary<ShotGroup, Color> { [ShotGroup.Many] = Colors.Green, [ShotGroup.Medium] = Colors.Orange, [ShotGroup.Few] = Colors.Red };
         for (int bin = 0; bin < binning.Count; bin++)
         {
             var span = plot.Add.HorizontalSpan(binning.LowerEdge(bin) - 0.5, binning.LowerEdge(bin) + 0.5);
-            span.FillStyle.Color = colours[split.BinGroups[bin]].WithAlpha(0.15);
+            span.FillStyle.Color = colors[split.BinGroups[bin]].WithAlpha(0.15);
             span.LineStyle.Width = 0;
         }
 

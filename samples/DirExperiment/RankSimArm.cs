@@ -6,33 +6,45 @@ namespace DirExperiment;
 
 /// <summary>
 /// How RankSim is applied in a run: its weight gamma in the loss, the feature similarity, and the ranking (the blackbox
-/// with its lambda and perturbation scaling, or soft ranks with their regularisation).
+/// with its lambda and perturbation scaling, or soft ranks with their regularization).
 /// </summary>
 internal sealed record RankSimArm(
     double Gamma, double Lambda, PerturbationScaling Scaling,
-    FeatureSimilarity Similarity = FeatureSimilarity.Cosine, FeatureRanking Ranking = FeatureRanking.Blackbox,
-    double SoftRegularization = RankSimLoss.DefaultSoftRankRegularization)
+    FeatureSimilarity Similarity = FeatureSimilarity.Cosine, RankingKind Ranking = RankingKind.Blackbox,
+    double SoftRegularization = RankSimArm.DefaultSoftRegularization)
 {
-    /// <summary>A short label, e.g. "Paper g0.1 l0.5", "PerRow g1 l0.5", "Soft e0.1 g0.1 centred".</summary>
+    /// <summary>The soft ranks' default epsilon, in similarity units (the library's default).</summary>
+    public const double DefaultSoftRegularization = 0.1;
+
+    /// <summary>A short label, e.g. "Paper g0.1 l0.5", "PerRow g1 l0.5", "Soft e0.1 g0.1 centered".</summary>
     public string Label
     {
         get
         {
-            string ranking = Ranking == FeatureRanking.Soft
+            string ranking = Ranking == RankingKind.Soft
                 ? $"Soft e{Format(SoftRegularization)} g{Format(Gamma)}"
                 : $"{Scaling} g{Format(Gamma)} l{Format(Lambda)}";
-            return Similarity == FeatureSimilarity.Cosine ? ranking : $"{ranking} {(Similarity == FeatureSimilarity.CentredCosine ? "centred" : "dot")}";
+            return Similarity == FeatureSimilarity.Cosine ? ranking : $"{ranking} {(Similarity == FeatureSimilarity.CenteredCosine ? "centered" : "dot")}";
         }
     }
 
     /// <summary>The loss this arm trains with.</summary>
     public RankSimLoss CreateLoss(Generator generator) =>
-        new(Lambda, generator: generator, featureSimilarity: Similarity)
-        {
-            PerturbationScaling = Scaling,
-            FeatureRanking = Ranking,
-            SoftRankRegularization = SoftRegularization,
-        };
+        new(FeatureRanking, Similarity, generator: generator);
+
+    /// <summary>The library's ranking choice with this arm's settings.</summary>
+    public FeatureRanking FeatureRanking =>
+        Ranking == RankingKind.Soft ? FeatureRanking.Soft(SoftRegularization) : FeatureRanking.Blackbox(Lambda, Scaling);
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>The command line's names for the library's <see cref="FeatureRanking"/> choices.</summary>
+internal enum RankingKind
+{
+    /// <summary><see cref="FeatureRanking.Blackbox"/>, with --lambda and --perturbation.</summary>
+    Blackbox,
+
+    /// <summary><see cref="FeatureRanking.Soft"/>, with --soft-regularization.</summary>
+    Soft,
 }

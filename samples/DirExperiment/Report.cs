@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using nietras.SeparatedValues;
 using RankSim;
+using RankSim.Dir;
 using Spectre.Console;
 
 namespace DirExperiment;
@@ -155,13 +156,13 @@ internal static class Report
                 method = r.Method, seed = r.Seed, best_epoch = r.BestEpoch, collapsed = CollapseCheck.Reason(r, results), seconds = r.Seconds,
                 diagnostics = new
                 {
-                    mean_cosine = Finite(r.Diagnostics.MeanCosine), centred_mean_cosine = Finite(r.Diagnostics.CentredMeanCosine),
+                    mean_cosine = Finite(r.Diagnostics.MeanCosine), centered_mean_cosine = Finite(r.Diagnostics.CenteredMeanCosine),
                     effective_rank = Finite(r.Diagnostics.EffectiveRank), similarity_label_spearman = Finite(r.Diagnostics.SimilarityLabelSpearman),
                     prediction_spread = Finite(r.Diagnostics.PredictionSpread),
                 },
                 test = Groups.ToDictionary(g => g.Name.ToLowerInvariant(), g => Metrics(g.Pick(r.Test))),
                 curve = r.Curve.Select(e => new { epoch = e.Epoch, train_loss = e.TrainLoss, ranksim = e.RankSimTerm, val_mae = e.ValMae, mean_cosine = Finite(e.Diagnostics.MeanCosine),
-                    centred_mean_cosine = Finite(e.Diagnostics.CentredMeanCosine), effective_rank = Finite(e.Diagnostics.EffectiveRank),
+                    centered_mean_cosine = Finite(e.Diagnostics.CenteredMeanCosine), effective_rank = Finite(e.Diagnostics.EffectiveRank),
                     similarity_label_spearman = Finite(e.Diagnostics.SimilarityLabelSpearman), prediction_spread = Finite(e.Diagnostics.PredictionSpread),
                 }),
             }),

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using nietras.SeparatedValues;
 using RankSim;
+using RankSim.Dir;
 using Spectre.Console;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace DirExperiment;
 /// <summary>
 /// The RankSim study: on three settings that differ in kind (RAND HIE, weakly predictive real tabular data with an MLP;
 /// generated AgeDB-shaped tabular data, smooth and strongly predictive; AgeDB-shaped synthetic images with a CNN), each
-/// baseline runs once per seed and every RankSim arm is compared with it on the same seeds (same split, initialisation
+/// baseline runs once per seed and every RankSim arm is compared with it on the same seeds (same split, initialization
 /// and batch order). Epochs are selected on validation MAE only; the arms are fixed in advance (no selection on test).
 /// Reported per arm: test MAE, the paired difference against the baseline (mean, standard error, seeds won) overall and
 /// few-shot, the paper's RankSim term (cosine, exact ranks, whatever the arm trains with) at the last epoch with and without
@@ -21,15 +22,15 @@ internal static class Study
 {
     /// <summary>
     /// The arms, fixed before any run, all at the sample's default weight gamma = 0.1: the paper's RankSim (blackbox,
-    /// lambda 0.5), the same on centred features, soft ranks (epsilon 0.1, the library default), and soft ranks on
-    /// centred features. (The per-row perturbation was studied on 2026-12-02 and collapsed the features; see the README.)
+    /// lambda 0.5), the same on centered features, soft ranks (epsilon 0.1, the library default), and soft ranks on
+    /// centered features. (The per-row perturbation was studied on 2026-12-02 and collapsed the features; see the README.)
     /// </summary>
     public static readonly RankSimArm[] Arms =
     [
         new(0.1, 0.5, PerturbationScaling.Paper),
-        new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.CentredCosine),
-        new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.Cosine, FeatureRanking.Soft),
-        new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.CentredCosine, FeatureRanking.Soft),
+        new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.CenteredCosine),
+        new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.Cosine, RankingKind.Soft),
+        new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.CenteredCosine, RankingKind.Soft),
     ];
 
     /// <summary>One setting: a dataset and the base methods RankSim is added to (the CNN setting, at 50-80 s a run, only Vanilla).</summary>
@@ -92,7 +93,7 @@ internal static class Study
                 foreach (var arm in Arms)
                 {
                     var armRuns = runs.Where(r => r.Base == baseName && r.Arm == arm.Label).Select(r => r.Result).ToList();
-                    rows.Add(Summarise(setting.Dataset, baseName, arm, armRuns, baseRuns, runs.Select(r => r.Result).ToList()));
+                    rows.Add(Summarize(setting.Dataset, baseName, arm, armRuns, baseRuns, runs.Select(r => r.Result).ToList()));
                 }
             }
         }
@@ -113,7 +114,7 @@ internal static class Study
         }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
     }
 
-    private static Row Summarise(string dataset, string baseName, RankSimArm arm, List<RunResult> armRuns, List<RunResult> baseRuns, List<RunResult> all)
+    private static Row Summarize(string dataset, string baseName, RankSimArm arm, List<RunResult> armRuns, List<RunResult> baseRuns, List<RunResult> all)
     {
         var comparison = PairedComparison.OfReports([.. armRuns.Select(r => r.Test)], [.. baseRuns.Select(r => r.Test)]);
         double EpochSeconds(RunResult r) => r.Seconds / r.Curve.Count;

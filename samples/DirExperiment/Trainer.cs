@@ -1,4 +1,5 @@
 using RankSim;
+using RankSim.Dir;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,7 +16,7 @@ internal sealed record RunResult(
     string Method, int Seed, DirReport Test, IReadOnlyDictionary<int, double> TestMaeByBin, IReadOnlyList<EpochRecord> Curve,
     int BestEpoch, FeatureDiagnostics Diagnostics, double Seconds);
 
-/// <summary>Trains and evaluates one method on one seed; paired across methods by seed (initialisation, batch order).</summary>
+/// <summary>Trains and evaluates one method on one seed; paired across methods by seed (initialization, batch order).</summary>
 internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDistribution training, Device device)
 {
     /// <summary>
@@ -61,10 +62,10 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
 
         // The paper's term (cosine, exact ranks) as the record of every run, whatever the arm trains with: the same rows
         // are kept (a generator with the same seed, drawn from once per call as the arm's).
-        var paperTerm = arm.Similarity == FeatureSimilarity.Cosine && arm.Ranking == FeatureRanking.Blackbox
+        var paperTerm = arm.Similarity == FeatureSimilarity.Cosine && arm.Ranking == RankingKind.Blackbox
             ? null
-            : new RankSimLoss(arm.Lambda, generator: new Generator((ulong)seed + 1000));
-        var bmc = method.Bmc ? new BmcLoss(initialNoiseVariance: 1.0) : null;
+            : new RankSimLoss(FeatureRanking.Blackbox(arm.Lambda), generator: new Generator((ulong)seed + 1000));
+        var bmc = method.Bmc ? new BMCLoss(initialNoiseSigma: 1.0) : null;
         bmc?.to(device);
         var focal = method.Focal ? new FocalRLoss() : null;
         var l1 = new WeightedL1Loss();

@@ -3,8 +3,8 @@ using RankSim.Cpu;
 namespace RankSim;
 
 /// <summary>
-/// How RankSim computes on the CPU. By default the ranks, label ranks, blackbox gradient and the row-wise parts of the
-/// similarity run in managed row kernels (same results as the device-agnostic tensor path that other devices run, ranks
+/// How RankSim computes on the CPU: for checking which path runs, or for running on a CPU exactly what a CUDA user runs.
+/// By default the ranks, label ranks, blackbox gradient and the row-wise parts of the similarity run in managed row kernels (same results as the device-agnostic tensor path that other devices run, ranks
 /// identical, several times faster). Setting the <see cref="AppContext"/> switch <c>RankSim.DisableCpuKernels</c> to
 /// true before the first RankSim call makes the CPU run the device-agnostic path, exactly what a CUDA user runs.
 /// </summary>
@@ -21,11 +21,11 @@ public static class CpuBackend
     /// else the .NET thread pool; <see cref="CpuThreading.Undetermined"/> before TorchSharp has loaded libtorch (this
     /// property never loads a native library itself).
     /// </summary>
-    public static CpuThreading Threading => OpenMpTeam.Threading;
+    internal static CpuThreading Threading => OpenMpTeam.Threading;
 }
 
 /// <summary>The threads RankSim's CPU kernels run on (<see cref="CpuBackend.Threading"/>).</summary>
-public enum CpuThreading
+internal enum CpuThreading
 {
     /// <summary>TorchSharp has not loaded libtorch yet; asked again later.</summary>
     Undetermined,

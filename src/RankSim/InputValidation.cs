@@ -90,7 +90,7 @@ internal static class InputValidation
 
     /// <summary>
     /// Throws when a floating-point tensor holds NaN or an infinity. CPU float32/float64 tensors are scanned in place
-    /// (vectorised, no copy); elsewhere it costs one device-to-host synchronisation (two when it throws).
+    /// (vectorized, no copy); elsewhere it costs one device-to-host synchronization (two when it throws).
     /// </summary>
     public static void RequireFinite(Tensor tensor, string name)
     {
@@ -111,7 +111,7 @@ internal static class InputValidation
 
     /// <summary>
     /// Throws when a loss computed from finite inputs is not finite: its true value lies beyond the dtype's range (for
-    /// example float32 squared errors of values near 1e19). Costs one scan of the result (a device synchronisation off the CPU).
+    /// example float32 squared errors of values near 1e19). Costs one scan of the result (a device synchronization off the CPU).
     /// </summary>
     public static void RequireFiniteResult(Tensor result, string what)
     {
@@ -152,7 +152,7 @@ internal static class InputValidation
 
     /// <summary>
     /// Rejects int64 labels beyond +-2^53, which float64 cannot hold exactly (neighbouring labels would merge). Reads CPU
-    /// labels in place; elsewhere costs one device-to-host synchronisation, for int64 tensors only.
+    /// labels in place; elsewhere costs one device-to-host synchronization, for int64 tensors only.
     /// </summary>
     public static void RequireExactInFloat64(Tensor labels, string name)
     {

@@ -9,12 +9,19 @@ namespace RankSim;
 /// <summary>
 /// The RankSim regularizer (Gong, Mori, Tung, "RankSim: Ranking Similarity Regularization for Deep Imbalanced
 /// Regression", ICML 2022): in a batch, the ranking of every anchor's neighbours by feature similarity should match
-/// their ranking by label similarity. Add it to the regression loss, e.g. <c>l1(pred, y) + gamma * rankSim.call(features, y)</c>.
+/// their ranking by label similarity. Add it, weighted by gamma, to the regression loss of the same batch; its
+/// functional form is <see cref="ranksim.nn.functional.ranksim_loss"/>.
 /// </summary>
+/// <example>
+/// <code>
+/// var rankSim = ranksim.nn.RankSimLoss();                    // the paper's settings
+/// var loss = l1.call(pred, y) + 0.1 * rankSim.call(features, y);
+/// </code>
+/// </example>
 /// <remarks>
 /// One call: validate -> keep one sample per distinct label (M of B) -> feature similarity S [M, M] and label
-/// similarity L [M, M] -> RF = BlackboxRank(S, lambda), RL = rk(L) (a constant) -> per anchor i,
-/// mean_j (RF_ij - RL_ij)^2 -> reduction. Options beyond the paper: <see cref="FeatureSimilarity.CentredCosine"/>,
+/// similarity L [M, M] -> RF = rk(S), differentiable by the chosen <see cref="FeatureRanking"/>, RL = rk(L) (a constant) -> per anchor i,
+/// mean_j (RF_ij - RL_ij)^2 -> reduction. Options beyond the paper: <see cref="FeatureSimilarity.CenteredCosine"/>,
 /// <see cref="PerturbationScaling"/>, and soft ranks (<see cref="FeatureRanking"/>). All anchors are computed together; the number of TorchSharp calls does not
 /// grow with the batch. The result does not depend on the device: the CPU computes the same ranks as CUDA, with the
 /// same tie and NaN order (see <see cref="CpuBackend"/> for how the CPU path can be switched to the device-agnostic one).
@@ -22,115 +29,68 @@ namespace RankSim;
 public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
 {
     private readonly Generator? _generator;
-    private readonly PerturbationScaling _perturbationScaling;
-    private readonly FeatureRanking _featureRanking;
-    private readonly double _softRankRegularization = DefaultSoftRankRegularization;
 
-    /// <summary>The default <see cref="SoftRankRegularization"/>, 0.1 (in similarity units).</summary>
-    public const double DefaultSoftRankRegularization = 0.1;
-
-    /// <summary>Creates the RankSim loss.</summary>
-    /// <param name="interpolationLambda">
-    /// Blackbox interpolation strength lambda in (0, 1e30] (paper default 2). The backward pass perturbs the similarities
-    /// by lambda times their upstream gradient; a lambda so small that this moves no similarity past a neighbour gives an
-    /// exactly zero gradient (with float32 similarities the perturbation must reach about 1e-7).
+    /// <summary>Creates the RankSim loss. Every setting has the paper's value by default.</summary>
+    /// <param name="ranking">
+    /// How the feature ranks are differentiated: <see cref="FeatureRanking.Blackbox"/> (default: lambda 2, the paper's rule)
+    /// or <see cref="FeatureRanking.Soft"/>.
     /// </param>
-    /// <param name="subsampleDistinctLabels">Keep one randomly chosen sample per distinct label value (paper default true).</param>
-    /// <param name="generator">Random generator for that choice, for reproducible runs; null uses TorchSharp's default generator.</param>
+    /// <param name="similarity">How features are compared (default <see cref="FeatureSimilarity.Cosine"/>, the paper's).</param>
     /// <param name="reduction">
-    /// <see cref="Reduction.Sum"/> over anchors (the paper's, default), <see cref="Reduction.Mean"/>, or
-    /// <see cref="Reduction.None"/> for the per-anchor losses [M] in batch order of the kept samples.
+    /// <see cref="Reduction.Sum"/> over anchors (default, the paper's and the reference code's: gamma values from the paper
+    /// apply unchanged), <see cref="Reduction.Mean"/> (the sum divided by M, the number of kept samples: multiply gamma by
+    /// about M to keep the same strength), or <see cref="Reduction.None"/> for the per-anchor losses [M].
     /// </param>
-    /// <param name="featureSimilarity">How features are compared (default cosine).</param>
-    /// <param name="labelTies">How equal label similarities share ranks (default index order).</param>
-    /// <param name="checkFinite">Reject NaN or infinite features and labels (default true; costs one device-to-host synchronisation per call).</param>
-    /// <exception cref="ArgumentOutOfRangeException">lambda is not in (0, 1e30], or an enum value is unknown.</exception>
+    /// <param name="subsampleDistinctLabels">Keep one randomly chosen sample per distinct label value (default true, the paper's).</param>
+    /// <param name="labelTies">How equal label distances share ranks (default <see cref="RankTies.IndexOrder"/>, the reference code's).</param>
+    /// <param name="generator">Random generator for the subsampling, for reproducible runs; null uses TorchSharp's default generator.</param>
+    /// <param name="checkFinite">
+    /// Reject NaN or infinite features and labels (default true; one device-to-host synchronization per call). Turned off,
+    /// a non-finite feature gives an undefined loss or gradient instead of an exception.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">An enum value is undefined.</exception>
     /// <exception cref="ArgumentException">The generator is disposed or names a device other than the CPU or CUDA.</exception>
     public RankSimLoss(
-        double interpolationLambda = 2.0,
-        bool subsampleDistinctLabels = true,
-        Generator? generator = null,
+        FeatureRanking? ranking = null,
+        FeatureSimilarity similarity = FeatureSimilarity.Cosine,
         Reduction reduction = Reduction.Sum,
-        FeatureSimilarity featureSimilarity = FeatureSimilarity.Cosine,
+        bool subsampleDistinctLabels = true,
         RankTies labelTies = RankTies.IndexOrder,
+        Generator? generator = null,
         bool checkFinite = true)
         : base(reduction)
     {
-        InputValidation.RequireLambda(interpolationLambda, nameof(interpolationLambda));
         InputValidation.RequireDefined(reduction, nameof(reduction));
-        InputValidation.RequireDefined(featureSimilarity, nameof(featureSimilarity));
+        InputValidation.RequireDefined(similarity, nameof(similarity));
         InputValidation.RequireDefined(labelTies, nameof(labelTies));
         InputValidation.RequireGenerator(generator, nameof(generator));
 
-        InterpolationLambda = interpolationLambda;
+        Ranking = ranking ?? FeatureRanking.Default;
+        Similarity = similarity;
+        Reduction = reduction;
         SubsampleDistinctLabels = subsampleDistinctLabels;
-        _generator = generator;
-        FeatureSimilarity = featureSimilarity;
         LabelTies = labelTies;
+        _generator = generator;
         CheckFinite = checkFinite;
     }
 
-    /// <summary>Blackbox interpolation strength lambda, in (0, 1e30] (default 2).</summary>
-    public double InterpolationLambda { get; }
+    /// <summary>How the feature ranks are differentiated, with that choice's settings.</summary>
+    public FeatureRanking Ranking { get; }
 
-    /// <summary>Whether one sample per distinct label value is kept before ranking (default true).</summary>
+    /// <summary>How features are compared.</summary>
+    public FeatureSimilarity Similarity { get; }
+
+    /// <summary>How the per-anchor losses are reduced.</summary>
+    public Reduction Reduction { get; }
+
+    /// <summary>Whether one sample per distinct label value is kept before ranking.</summary>
     public bool SubsampleDistinctLabels { get; }
 
-    /// <summary>How features are compared (default cosine).</summary>
-    public FeatureSimilarity FeatureSimilarity { get; }
-
-    /// <summary>How equal label similarities share ranks (default index order).</summary>
+    /// <summary>How equal label distances share ranks.</summary>
     public RankTies LabelTies { get; }
 
-    /// <summary>Whether NaN and infinite inputs are rejected (default true; one host synchronisation per call).</summary>
+    /// <summary>Whether NaN and infinite inputs are rejected (one host synchronization per call).</summary>
     public bool CheckFinite { get; }
-
-    /// <summary>
-    /// How far the blackbox backward pass perturbs each anchor's similarities (default <see cref="PerturbationScaling.Paper"/>,
-    /// the published rule and bit-identical to it; <see cref="PerturbationScaling.PerRow"/> makes lambda dimensionless:
-    /// about lambda standard deviations of the row's similarities, whatever gamma, M and the reduction).
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">An undefined value (when set).</exception>
-    public PerturbationScaling PerturbationScaling
-    {
-        get => _perturbationScaling;
-        init
-        {
-            InputValidation.RequireDefined(value, nameof(PerturbationScaling));
-            _perturbationScaling = value;
-        }
-    }
-
-    /// <summary>
-    /// How the feature ranks are made differentiable (default <see cref="FeatureRanking.Blackbox"/>, the paper's;
-    /// <see cref="FeatureRanking.Soft"/> uses soft ranks with <see cref="SoftRankRegularization"/>).
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">An undefined value (when set).</exception>
-    public FeatureRanking FeatureRanking
-    {
-        get => _featureRanking;
-        init
-        {
-            InputValidation.RequireDefined(value, nameof(FeatureRanking));
-            _featureRanking = value;
-        }
-    }
-
-    /// <summary>
-    /// The regularisation epsilon of <see cref="FeatureRanking.Soft"/> in [1e-30, 1e30], in the units of the feature
-    /// similarities (default 0.1: for cosine similarities, neighbours closer than about 0.1 share ranks; see
-    /// <see cref="SoftRank"/>). Not used by the blackbox ranks.
-    /// </summary>
-    /// <exception cref="ArgumentOutOfRangeException">A value outside [1e-30, 1e30] (when set).</exception>
-    public double SoftRankRegularization
-    {
-        get => _softRankRegularization;
-        init
-        {
-            SoftRank.RequireRegularization(value, nameof(SoftRankRegularization));
-            _softRankRegularization = value;
-        }
-    }
 
     /// <summary>Computes the RankSim loss.</summary>
     /// <param name="features">Features [B, ...] of any floating dtype and device (flattened to [B, D]); usually the penultimate layer.</param>
@@ -145,9 +105,25 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// Shapes, dtypes or devices that do not fit, an empty batch, sparse, quantized or meta tensors, int64 labels beyond
     /// +-2^53, a disposed generator, or (with <see cref="CheckFinite"/>) NaN or infinite values.
     /// </exception>
-    public override Tensor forward(Tensor features, Tensor labels)
+    public override Tensor forward(Tensor features, Tensor labels) =>
+        Compute(features, labels, Ranking, Similarity, Reduction, SubsampleDistinctLabels, LabelTies, _generator, CheckFinite);
+
+    /// <summary>The loss for the given settings, shared with the functional form.</summary>
+    internal static Tensor Compute(
+        Tensor features,
+        Tensor labels,
+        FeatureRanking ranking,
+        FeatureSimilarity similarity,
+        Reduction reduction,
+        bool subsampleDistinctLabels,
+        RankTies labelTies,
+        Generator? generator,
+        bool checkFinite)
     {
-        Validate(features, labels);
+        InputValidation.RequireDefined(reduction, nameof(reduction));
+        InputValidation.RequireDefined(similarity, nameof(similarity));
+        InputValidation.RequireDefined(labelTies, nameof(labelTies));
+        Validate(features, labels, generator, checkFinite);
 
         using var scope = NewDisposeScope();
         long batch = features.shape[0];
@@ -165,22 +141,20 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         y = y.to(InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64);
 
         // Each step below is computed by a CPU kernel or by its tensor formula; CpuKernels decides, here and nowhere else.
-        var kept = SubsampleDistinctLabels ? CpuKernels.SampleDistinctLabels(y, _generator) : null;
+        var kept = subsampleDistinctLabels ? CpuKernels.SampleDistinctLabels(y, generator) : null;
         if (kept is not null)
         {
             y = y.index_select(0, kept);
         }
 
         // Label ranks first: on the CPU they are a managed kernel, best run before libtorch's threads get busy with S.
-        var labelRanks = CpuKernels.LabelRanks(y, LabelTies);
-        var similarity = CpuKernels.Similarity(f, FeatureSimilarity, kept);
-        var loss = FeatureRanking == FeatureRanking.Soft
-            ? CpuKernels.SoftObjective(similarity, labelRanks, SoftRankRegularization, reduction)
-            : CpuKernels.Objective(similarity, labelRanks, InterpolationLambda, reduction, PerturbationScaling);
+        var labelRanks = CpuKernels.LabelRanks(y, labelTies);
+        var similarities = CpuKernels.Similarity(f, similarity, kept);
+        var loss = ranking.Objective(similarities, labelRanks, reduction);
         return loss.MoveToOuterDisposeScope();
     }
 
-    private void Validate(Tensor features, Tensor labels)
+    private static void Validate(Tensor features, Tensor labels, Generator? generator, bool checkFinite)
     {
         InputValidation.RequireLive(features, nameof(features));
         InputValidation.RequireLive(labels, nameof(labels));
@@ -225,9 +199,9 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         InputValidation.RequireData(features, nameof(features));
         InputValidation.RequireData(labels, nameof(labels));
         InputValidation.RequireSameDevice(features, nameof(features), labels, nameof(labels));
-        InputValidation.RequireGenerator(_generator, "generator");
+        InputValidation.RequireGenerator(generator, nameof(generator));
         InputValidation.RequireExactInFloat64(labels, nameof(labels));
-        if (CheckFinite)
+        if (checkFinite)
         {
             InputValidation.RequireFinite(features, nameof(features));
             InputValidation.RequireFinite(labels, nameof(labels));

@@ -2,7 +2,7 @@ using Reduction = TorchSharp.torch.nn.Reduction;
 
 namespace RankSim.Tests;
 
-/// <summary>The options of <see cref="RankSimLoss"/> beyond the paper (centred cosine, soft ranks) on both paths.</summary>
+/// <summary>The options of <see cref="RankSimLoss"/> beyond the paper (centered cosine, soft ranks) on both paths.</summary>
 public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(referencePath)
 {
     private static (Tensor Features, Tensor Labels) Batch(int seed, ScalarType dtype = ScalarType.Float32)
@@ -15,33 +15,34 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
     public void TheDefaultsAreThePapersAndBadValuesAreRefusedByName()
     {
         var loss = new RankSimLoss();
-        loss.FeatureRanking.Should().Be(FeatureRanking.Blackbox);
-        loss.FeatureSimilarity.Should().Be(FeatureSimilarity.Cosine);
-        loss.SoftRankRegularization.Should().Be(0.1);
-        FluentActions.Invoking(() => new RankSimLoss { FeatureRanking = (FeatureRanking)5 }).Should()
-            .Throw<ArgumentOutOfRangeException>().WithParameterName("FeatureRanking");
+        var blackbox = loss.Ranking.Should().BeOfType<BlackboxRanking>().Subject;
+        blackbox.InterpolationLambda.Should().Be(2.0);
+        blackbox.Scaling.Should().Be(PerturbationScaling.Paper);
+        loss.Similarity.Should().Be(FeatureSimilarity.Cosine);
+        loss.Reduction.Should().Be(Reduction.Sum);
+        FeatureRanking.Soft().RegularizationStrength.Should().Be(0.1);
         foreach (double bad in new[] { 0, -0.1, double.NaN, 1e31 })
         {
-            FluentActions.Invoking(() => new RankSimLoss { SoftRankRegularization = bad }).Should()
-                .Throw<ArgumentOutOfRangeException>().WithParameterName("SoftRankRegularization");
+            FluentActions.Invoking(() => FeatureRanking.Soft(bad)).Should()
+                .Throw<ArgumentOutOfRangeException>().WithParameterName("regularizationStrength");
         }
     }
 
     [Fact]
-    public void CentredCosineIgnoresADirectionSharedByAllFeaturesWherePlainCosineDoesNot()
+    public void CenteredCosineIgnoresADirectionSharedByAllFeaturesWherePlainCosineDoesNot()
     {
         using var scope = NewDisposeScope();
         var (features, labels) = Batch(1, ScalarType.Float64);
         var shared = randn(1, 12, dtype: ScalarType.Float64, generator: new Generator(2)) * 5;
         double Loss(FeatureSimilarity similarity, Tensor f) =>
-            new RankSimLoss(subsampleDistinctLabels: false, featureSimilarity: similarity).call(f, labels).item<double>();
+            new RankSimLoss(subsampleDistinctLabels: false, similarity: similarity).call(f, labels).item<double>();
 
-        Loss(FeatureSimilarity.CentredCosine, features + shared).Should().BeApproximately(Loss(FeatureSimilarity.CentredCosine, features), 1e-12);
+        Loss(FeatureSimilarity.CenteredCosine, features + shared).Should().BeApproximately(Loss(FeatureSimilarity.CenteredCosine, features), 1e-12);
         Loss(FeatureSimilarity.Cosine, features + shared).Should().NotBe(Loss(FeatureSimilarity.Cosine, features));
     }
 
     [Fact]
-    public void TheCentredSimilarityGradientMatchesCentralDifferencesAndSumsToZero()
+    public void TheCenteredSimilarityGradientMatchesCentralDifferencesAndSumsToZero()
     {
         using var scope = NewDisposeScope();
         var generator = new Generator(3);
@@ -49,10 +50,10 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
         var upstream = randn(6, 6, dtype: ScalarType.Float64, generator: generator);
         var rows = tensor(new long[] { 0, 2, 3, 5, 7, 9 });
         var input = features.clone().requires_grad_();
-        (CpuKernels.Similarity(input, FeatureSimilarity.CentredCosine, rows) * upstream).sum().backward();
+        (CpuKernels.Similarity(input, FeatureSimilarity.CenteredCosine, rows) * upstream).sum().backward();
         var analytic = input.grad!.Doubles();
 
-        double Objective(Tensor f) => (FeatureSimilarities.Pairwise(f, FeatureSimilarity.CentredCosine, rows) * upstream).sum().item<double>();
+        double Objective(Tensor f) => (FeatureSimilarities.Pairwise(f, FeatureSimilarity.CenteredCosine, rows) * upstream).sum().item<double>();
         const double h = 1e-6;
         var numeric = new double[40];
         for (int k = 0; k < 40; k++)
@@ -70,11 +71,11 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
     }
 
     [Fact]
-    public void CentredCosineOfHugeFeaturesStaysFinite()
+    public void CenteredCosineOfHugeFeaturesStaysFinite()
     {
         using var scope = NewDisposeScope();
         var features = (rand(8, 3, generator: new Generator(4)) * 3e38f).requires_grad_();
-        var loss = new RankSimLoss(subsampleDistinctLabels: false, featureSimilarity: FeatureSimilarity.CentredCosine).call(features, arange(8));
+        var loss = new RankSimLoss(subsampleDistinctLabels: false, similarity: FeatureSimilarity.CenteredCosine).call(features, arange(8));
         float.IsFinite(loss.item<float>()).Should().BeTrue();
         loss.backward();
         features.grad!.isfinite().all().item<bool>().Should().BeTrue();
@@ -87,7 +88,7 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
         var (features, labels) = Batch(5, ScalarType.Float64);
         features = features[TensorIndex.Slice(0, 14)];
         labels = labels[TensorIndex.Slice(0, 14)];
-        var loss = new RankSimLoss(subsampleDistinctLabels: false) { FeatureRanking = FeatureRanking.Soft, SoftRankRegularization = 0.3 };
+        var loss = new RankSimLoss(FeatureRanking.Soft(0.3), subsampleDistinctLabels: false);
         var input = features.clone().requires_grad_();
         loss.call(input, labels).backward();
         var analytic = input.grad!.Doubles();
@@ -109,14 +110,14 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
 
     [Theory]
     [InlineData(FeatureSimilarity.Cosine)]
-    [InlineData(FeatureSimilarity.CentredCosine)]
+    [InlineData(FeatureSimilarity.CenteredCosine)]
     public void GradientStepsOnTheSoftLossLowerTheExactRankSimTerm(FeatureSimilarity similarity)
     {
         using var scope = NewDisposeScope();
         var (start, labels) = Batch(6);
         var features = start.clone().requires_grad_();
-        var soft = new RankSimLoss(subsampleDistinctLabels: false, featureSimilarity: similarity) { FeatureRanking = FeatureRanking.Soft };
-        var exact = new RankSimLoss(subsampleDistinctLabels: false, featureSimilarity: similarity);
+        var soft = new RankSimLoss(FeatureRanking.Soft(), similarity, subsampleDistinctLabels: false);
+        var exact = new RankSimLoss(subsampleDistinctLabels: false, similarity: similarity);
         float before = exact.call(features, labels).item<float>();
         for (int step = 0; step < 200; step++)
         {
@@ -140,7 +141,7 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
         using var scope = NewDisposeScope();
         var (features, labels) = Batch(7);
         var input = features.clone().requires_grad_();
-        var loss = new RankSimLoss(reduction: reduction, generator: new Generator(8)) { FeatureRanking = FeatureRanking.Soft };
+        var loss = new RankSimLoss(FeatureRanking.Soft(), reduction: reduction, generator: new Generator(8));
         var value = loss.call(input, labels);
         value.dim().Should().Be(reduction == Reduction.None ? 1 : 0);
         value.backward([zeros_like(value)]);

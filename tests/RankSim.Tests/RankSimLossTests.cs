@@ -25,7 +25,7 @@ public abstract class RankSimLossTests(bool referencePath) : BothPaths(reference
         using var scope = NewDisposeScope();
         var features = tensor(c.Floats("features")).reshape(c.Shape("feature_shape")).requires_grad_();
         var labels = tensor(c.Floats("labels"));
-        var loss = new RankSimLoss(interpolationLambda: c.GetProperty("interpolation_lambda").GetDouble());
+        var loss = new RankSimLoss(FeatureRanking.Blackbox(c.GetProperty("interpolation_lambda").GetDouble()));
 
         var value = loss.call(features, labels);
         value.backward();
@@ -72,7 +72,7 @@ public abstract class RankSimLossTests(bool referencePath) : BothPaths(reference
         var g = s.grad!.detach();
         g.abs().sum().item<double>().Should().BeGreaterThan(0, "the case must exercise a non-zero ranker gradient");
 
-        new RankSimLoss(lambda).call(features, labels).backward();
+        new RankSimLoss(FeatureRanking.Blackbox(lambda)).call(features, labels).backward();
         var analytic = features.grad!.Doubles();
 
         double Objective(Tensor f) => (g * FeatureSimilarities.Pairwise(f, FeatureSimilarity.Cosine)).sum().item<double>();
@@ -130,7 +130,7 @@ public abstract class RankSimLossTests(bool referencePath) : BothPaths(reference
         using var scope = NewDisposeScope();
         var features = randn(32, 8, generator: new Generator(6)).requires_grad_();
         var labels = randn(32, generator: new Generator(7));
-        var value = new RankSimLoss(interpolationLambda: lambda).call(features, labels);
+        var value = new RankSimLoss(FeatureRanking.Blackbox(lambda)).call(features, labels);
         value.item<float>().Should().BeGreaterThan(0, "the ranks do disagree");
         value.backward();
         features.grad!.Floats().Should().OnlyContain(g => g == 0, "lambda times the gradient moves no similarity past a neighbour");
@@ -161,7 +161,7 @@ public abstract class RankSimLossTests(bool referencePath) : BothPaths(reference
         var generator = new Generator(seed: 5);
         var features = new TorchSharp.Modules.Parameter(randn(32, 16, generator: generator));
         var labels = arange(32, dtype: ScalarType.Float32);
-        var loss = new RankSimLoss(interpolationLambda: 2.0);
+        var loss = new RankSimLoss(FeatureRanking.Blackbox(2.0));
         var optimizer = optim.SGD([features], 0.5);
 
         double start = loss.call(features, labels).item<float>();
@@ -269,7 +269,7 @@ public abstract class RankSimLossTests(bool referencePath) : BothPaths(reference
         // Dot product of f_i with itself grows with |f_i|^2: rows rank differently once one sample is scaled up.
         var scaled = features.clone();
         scaled[0] *= 100;
-        var dot = new RankSimLoss(featureSimilarity: FeatureSimilarity.DotProduct);
+        var dot = new RankSimLoss(similarity: FeatureSimilarity.DotProduct);
         dot.call(scaled, labels).item<float>().Should().NotBe(dot.call(features, labels).item<float>());
     }
 

@@ -11,14 +11,14 @@ public abstract class RankSimLossValidationTests(bool referencePath) : BothPaths
     [InlineData(double.PositiveInfinity)]
     [InlineData(1e31)]
     public void LambdaMustBeFiniteAndPositive(double lambda) =>
-        FluentActions.Invoking(() => new RankSimLoss(lambda)).Should().Throw<ArgumentOutOfRangeException>()
+        FluentActions.Invoking(() => new RankSimLoss(FeatureRanking.Blackbox(lambda))).Should().Throw<ArgumentOutOfRangeException>()
             .WithParameterName("interpolationLambda").WithMessage("*finite number greater than 0*");
 
     [Fact]
     public void UnknownEnumValuesAreRejected()
     {
-        FluentActions.Invoking(() => new RankSimLoss(featureSimilarity: (FeatureSimilarity)7)).Should()
-            .Throw<ArgumentOutOfRangeException>().WithParameterName("featureSimilarity");
+        FluentActions.Invoking(() => new RankSimLoss(similarity: (FeatureSimilarity)7)).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("similarity");
         FluentActions.Invoking(() => new RankSimLoss(labelTies: (RankTies)7)).Should()
             .Throw<ArgumentOutOfRangeException>().WithParameterName("labelTies");
         FluentActions.Invoking(() => new RankSimLoss(reduction: (nn.Reduction)7)).Should()

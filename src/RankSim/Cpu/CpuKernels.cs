@@ -85,7 +85,7 @@ internal static class CpuKernels
         return Ranks(LabelSimilarity.Distances(labels), descending: false, ties).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Normalised ranks of each row of <paramref name="values"/> [R, N] in its floating dtype (see <see cref="RankSim.Ranks"/>).</summary>
+    /// <summary>Normalized ranks of each row of <paramref name="values"/> [R, N] in its floating dtype (see <see cref="RankSim.Ranks"/>).</summary>
     public static Tensor Ranks(Tensor values, bool descending, RankTies ties)
     {
         bool kernel = Enabled && values.device_type == DeviceType.CPU && values.dim() == 2
@@ -104,11 +104,11 @@ internal static class CpuKernels
     /// </summary>
     public static Tensor Similarity(Tensor features, FeatureSimilarity similarity, Tensor? rows)
     {
-        if (similarity == FeatureSimilarity.CentredCosine)
+        if (similarity == FeatureSimilarity.CenteredCosine)
         {
-            // Centring is a few tensor operations on the kept rows on every path; the cosine of the centred rows is a kernel's.
+            // Centering is a few tensor operations on the kept rows on every path; the cosine of the centered rows is a kernel's.
             using var scope = NewDisposeScope();
-            return Similarity(FeatureSimilarities.Centre(features, rows), FeatureSimilarity.Cosine, null).MoveToOuterDisposeScope();
+            return Similarity(FeatureSimilarities.Center(features, rows), FeatureSimilarity.Cosine, null).MoveToOuterDisposeScope();
         }
 
         long batch = features.shape[0];
@@ -142,7 +142,7 @@ internal static class CpuKernels
         return RankSimObjective.FromRanks(SoftRanks(similarity, regularization), labelRanks, reduction).MoveToOuterDisposeScope();
     }
 
-    /// <summary>Soft normalised descending ranks of a 1-D or 2-D tensor (see <see cref="SoftRank.Apply"/>).</summary>
+    /// <summary>Soft normalized descending ranks of a 1-D or 2-D tensor (see <see cref="SoftRank.Apply"/>).</summary>
     public static Tensor SoftRanks(Tensor scores, double regularization)
     {
         bool kernel = Enabled && scores.device_type == DeviceType.CPU && FitsOneRow(scores.shape[^1], sizeof(double));

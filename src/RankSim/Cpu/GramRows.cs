@@ -9,7 +9,7 @@ namespace RankSim.Cpu;
 
 /// <summary>
 /// The row-wise parts of <see cref="GramRowsFunction"/> for float32 features on the CPU, in managed code: gathering and
-/// normalising the kept rows (forward) and the normalisation's Jacobian, written straight into the full [B, D] gradient
+/// normalizing the kept rows (forward) and the normalization's Jacobian, written straight into the full [B, D] gradient
 /// with zero rows for the samples that were not kept (backward). The same formulas as <see cref="GramFunction"/>, with
 /// the squared norms and the dot products n . dn summed in float64; one pass over the rows replaces about a dozen
 /// libtorch operations, which dominate the cost for the small M of age-like labels. Callers keep every whole-tensor
@@ -24,22 +24,22 @@ internal static class GramRows
     private const int TransposeTile = 32;
 
     /// <summary>
-    /// The kept rows of <paramref name="features"/> [B, D] (all rows when <paramref name="rows"/> is null), normalised
+    /// The kept rows of <paramref name="features"/> [B, D] (all rows when <paramref name="rows"/> is null), normalized
     /// for cosine: n = (f / s) / max(||f / s||, eps / s) = f / max(||f||, eps) with s the row's largest magnitude (at
     /// least the smallest normal float). <paramref name="features"/> must be contiguous. Returns n [M, D], and for cosine the denominators max(||f / s||, eps) [M] and the scales s [M].
     /// </summary>
-    public static (Tensor Normalised, Tensor? Denominators, Tensor? Scales) Normalise(Tensor features, Tensor? rows, bool cosine)
+    public static (Tensor Normalized, Tensor? Denominators, Tensor? Scales) Normalize(Tensor features, Tensor? rows, bool cosine)
     {
         long m = rows?.shape[0] ?? features.shape[0];
         int d = (int)features.shape[1];
-        var normalised = empty(m, d, dtype: ScalarType.Float32, device: features.device);
+        var normalized = empty(m, d, dtype: ScalarType.Float32, device: features.device);
         var denominators = cosine ? empty(m, dtype: ScalarType.Float32, device: features.device) : null;
         var scales = cosine ? empty(m, dtype: ScalarType.Float32, device: features.device) : null;
         RowBlocks.Run(m, d, (long)d * sizeof(float), (start, count) =>
         {
             var source = MemoryMarshal.Cast<byte, float>(features.bytes);
             var rowIndices = rows is null ? default : RowBlocks.Rows<long>(rows, start, count);
-            var target = RowBlocks.Rows<float>(normalised, start, count);
+            var target = RowBlocks.Rows<float>(normalized, start, count);
             var blockDenominators = cosine ? RowBlocks.Rows<float>(denominators!, start, count) : default;
             var blockScales = cosine ? RowBlocks.Rows<float>(scales!, start, count) : default;
             for (int r = 0; r < count; r++)
@@ -53,21 +53,21 @@ internal static class GramRows
                     continue;
                 }
 
-                (blockDenominators[r], blockScales[r]) = NormaliseRow(input, output);
+                (blockDenominators[r], blockScales[r]) = NormalizeRow(input, output);
             }
         });
-        return (normalised, denominators, scales);
+        return (normalized, denominators, scales);
     }
 
     /// <summary>
     /// The gradient [B, D] for features with B rows from dL/dn [M, D]: for cosine, (dn - n (n . dn)) / denominator / s
     /// per kept row; otherwise dn itself. Rows not in <paramref name="rows"/> are zero.
     /// </summary>
-    public static Tensor Gradient(Tensor normalisedGradient, Tensor normalised, Tensor? rows, Tensor? denominators, Tensor? scales, long batch)
+    public static Tensor Gradient(Tensor normalizedGradient, Tensor normalized, Tensor? rows, Tensor? denominators, Tensor? scales, long batch)
     {
-        int m = (int)normalised.shape[0];
-        int d = (int)normalised.shape[1];
-        var gradient = empty(batch, d, dtype: ScalarType.Float32, device: normalised.device);
+        int m = (int)normalized.shape[0];
+        int d = (int)normalized.shape[1];
+        var gradient = empty(batch, d, dtype: ScalarType.Float32, device: normalized.device);
         var keptPosition = ArrayPool<int>.Shared.Rent((int)batch);
         try
         {
@@ -80,8 +80,8 @@ internal static class GramRows
 
             RowBlocks.Run(batch, d, (long)d * sizeof(float), (start, count) =>
             {
-                var dn = MemoryMarshal.Cast<byte, float>(normalisedGradient.bytes);
-                var n = MemoryMarshal.Cast<byte, float>(normalised.bytes);
+                var dn = MemoryMarshal.Cast<byte, float>(normalizedGradient.bytes);
+                var n = MemoryMarshal.Cast<byte, float>(normalized.bytes);
                 var target = RowBlocks.Rows<float>(gradient, start, count);
                 var denominator = denominators is null ? default : RowBlocks.Rows<float>(denominators, 0, m);
                 var scale = scales is null ? default : RowBlocks.Rows<float>(scales, 0, m);
@@ -158,7 +158,7 @@ internal static class GramRows
     /// all-zero row). Divisions are the slow instruction here.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (float Denominator, float Scale) NormaliseRow(ReadOnlySpan<float> input, Span<float> output)
+    private static (float Denominator, float Scale) NormalizeRow(ReadOnlySpan<float> input, Span<float> output)
     {
         var largest = Vector256<float>.Zero;
         var squares = Vector256<double>.Zero;
@@ -186,7 +186,7 @@ internal static class GramRows
 
         // max(||f / s||, eps / s): s times it is max(||f||, eps), normalize's clamp (a zero row's gradient is dn / eps).
         scale = MathF.Max(scale, SmallestNormal);
-        float denominator = (float)Math.Max(Math.Sqrt(sum) / scale, FeatureSimilarities.NormalisationEpsilon / scale);
+        float denominator = (float)Math.Max(Math.Sqrt(sum) / scale, FeatureSimilarities.NormalizationEpsilon / scale);
         Scale(input, 1.0 / ((double)scale * denominator), output);
         return (denominator, scale);
     }

@@ -4,7 +4,7 @@ using System.Numerics;
 namespace RankSim.Cpu;
 
 /// <summary>
-/// The normalised rank values of the CPU kernels, computed in the ranks' dtype exactly as the libtorch path computes them:
+/// The normalized rank values of the CPU kernels, computed in the ranks' dtype exactly as the libtorch path computes them:
 /// (p + 1) / N for position p, and ((first + last) / 2 + 1) / N for a run of ties under <see cref="RankTies.Average"/>.
 /// </summary>
 internal static class RankValues

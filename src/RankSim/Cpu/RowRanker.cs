@@ -29,7 +29,7 @@ internal static class RowRanker
 
     private const int Buckets = 256;
 
-    /// <summary>Normalised ranks (position + 1) / N of each row of <paramref name="values"/> [R, N], in its dtype.</summary>
+    /// <summary>Normalized ranks (position + 1) / N of each row of <paramref name="values"/> [R, N], in its dtype.</summary>
     public static Tensor Rank(Tensor values, bool descending, RankTies ties)
     {
         using var scope = NewDisposeScope();
@@ -83,7 +83,7 @@ internal static class RowRanker
             RankValues.Fill(_table.AsSpan(0, n));
         }
 
-        /// <summary>Writes the normalised ranks of <paramref name="row"/> (length N) to <paramref name="ranks"/>.</summary>
+        /// <summary>Writes the normalized ranks of <paramref name="row"/> (length N) to <paramref name="ranks"/>.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Rank(ReadOnlySpan<float> row, Span<float> ranks, bool descending, RankTies ties)
         {

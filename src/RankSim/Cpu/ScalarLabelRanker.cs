@@ -16,7 +16,7 @@ namespace RankSim.Cpu;
 internal static class ScalarLabelRanker
 {
     /// <summary>
-    /// Normalised ascending ranks [M, M] of |y_i - y_j| along each row i, in the labels' dtype, for a CPU float32 or
+    /// Normalized ascending ranks [M, M] of |y_i - y_j| along each row i, in the labels' dtype, for a CPU float32 or
     /// float64 column [M, 1] of finite labels; null (declined) when the largest distance overflows, where the walks'
     /// infinite sentinels would tie with real distances.
     /// </summary>

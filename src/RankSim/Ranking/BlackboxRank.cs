@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace RankSim;
 
 /// <summary>
-/// Row-wise normalised descending ranks with the blackbox-differentiation gradient of Vlastelica et al.
+/// Row-wise normalized descending ranks with the blackbox-differentiation gradient of Vlastelica et al.
 /// ("Differentiation of Blackbox Combinatorial Solvers", ICLR 2020), as RankSim uses it (Gong et al., ICML 2022, Eq. 3).
 /// </summary>
 /// <remarks>
@@ -15,12 +15,12 @@ namespace RankSim;
 /// s' = s + lambda * g, r' = rk(s'), and dL/ds = -(r - r') / (lambda + 1e-8); a row whose upstream gradient holds a
 /// NaN or an infinity gets NaN throughout (a non-finite gradient is passed on, not hidden by the ranking).
 /// </remarks>
-public static class BlackboxRank
+internal static class BlackboxRank
 {
     internal const double GradientEpsilon = 1e-8;
 
     /// <summary>
-    /// Normalised descending ranks of <paramref name="scores"/> (1-D [N] or 2-D [R, N], ranked along the last dimension),
+    /// Normalized descending ranks of <paramref name="scores"/> (1-D [N] or 2-D [R, N], ranked along the last dimension),
     /// differentiable through blackbox interpolation.
     /// </summary>
     /// <param name="scores">Floating-point scores, [N] or [R, N] with N &gt;= 1, on any device.</param>

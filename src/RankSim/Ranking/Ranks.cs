@@ -4,8 +4,8 @@ using static TorchSharp.torch;
 namespace RankSim;
 
 /// <summary>
-/// Row-wise normalised ranks (RankSim, Gong et al., ICML 2022, Sec. 3: rk(.)):
-/// rank(v)_j = position of v_j when the row is sorted in descending order (0 = largest), normalised as
+/// Row-wise normalized ranks (RankSim, Gong et al., ICML 2022, Sec. 3: rk(.)):
+/// rank(v)_j = position of v_j when the row is sorted in descending order (0 = largest), normalized as
 /// (rank + 1) / N, so every value lies in {1/N, ..., 1}. Example: [0.1, 0.9, 0.5, 0.3] -> [1.0, 0.25, 0.5, 0.75].
 /// <see cref="Ascending"/> ranks from the smallest instead, which ranks -v exactly as <see cref="Descending"/> ranks v
 /// (ties included) without negating. Equal values are ranked in index order (or share their mean rank, see
@@ -15,10 +15,10 @@ namespace RankSim;
 /// </summary>
 internal static class Ranks
 {
-    /// <summary>Normalised descending ranks of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
+    /// <summary>Normalized descending ranks of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
     public static Tensor Descending(Tensor values, RankTies ties) => BySort(values, ties, descending: true);
 
-    /// <summary>Normalised ascending ranks (0 = smallest) of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
+    /// <summary>Normalized ascending ranks (0 = smallest) of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
     public static Tensor Ascending(Tensor values, RankTies ties) => BySort(values, ties, descending: false);
 
     /// <summary>One stable sort of each row and a scatter of the positions.</summary>
@@ -38,7 +38,7 @@ internal static class Ranks
         return empty_like(values).scatter_(-1, order, positions).MoveToOuterDisposeScope();
     }
 
-    /// <summary>For each sorted position, the mean normalised rank of the run of equal values it belongs to.</summary>
+    /// <summary>For each sorted position, the mean normalized rank of the run of equal values it belongs to.</summary>
     private static Tensor AveragePositions(Tensor sorted, long n)
     {
         var index = arange(n, dtype: ScalarType.Int64, device: sorted.device).expand_as(sorted);

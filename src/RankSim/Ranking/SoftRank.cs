@@ -7,8 +7,8 @@ namespace RankSim;
 
 /// <summary>
 /// Soft ranks (Blondel, Teboul, Berthet, Djolonga, "Fast Differentiable Sorting and Ranking", ICML 2020, Sec. 4 and
-/// Prop. 3, quadratic regularisation): the Euclidean projection of -s / epsilon onto the permutahedron of (N, ..., 1),
-/// divided by N, along the last dimension. As epsilon goes to 0 they become <see cref="BlackboxRank"/>'s exact normalised
+/// Prop. 3, quadratic regularization): the Euclidean projection of -s / epsilon onto the permutahedron of (N, ..., 1),
+/// divided by N, along the last dimension. As epsilon goes to 0 they become <see cref="BlackboxRank"/>'s exact normalized
 /// descending ranks (1/N for the largest score, 1 for the smallest); a larger epsilon pools neighbouring scores into equal
 /// ranks. Unlike the blackbox ranks they are differentiable almost everywhere, with an exact gradient.
 /// </summary>
@@ -24,15 +24,15 @@ namespace RankSim;
 /// v_i = min over j &lt;= i of max over k &gt;= i of mean(y_j..y_k) (O(N^2) memory per row, rows in chunks); on the CPU
 /// <c>Cpu.SoftRankRowsFunction</c> runs pool-adjacent-violators (O(N log N) per row) with the same arithmetic.
 /// </remarks>
-public static class SoftRank
+internal static class SoftRank
 {
-    /// <summary>The largest regularisation accepted.</summary>
+    /// <summary>The largest regularization accepted.</summary>
     public const double MaxRegularization = 1e30;
 
-    /// <summary>The smallest regularisation accepted.</summary>
+    /// <summary>The smallest regularization accepted.</summary>
     public const double MinRegularization = 1e-30;
 
-    /// <summary>Soft normalised descending ranks of <paramref name="scores"/> along the last dimension, differentiable.</summary>
+    /// <summary>Soft normalized descending ranks of <paramref name="scores"/> along the last dimension, differentiable.</summary>
     /// <param name="scores">Floating-point scores, [N] or [R, N] with N &gt;= 1, finite, on any device.</param>
     /// <param name="regularization">epsilon in [1e-30, 1e30], in the units of the scores: scores closer than about epsilon share ranks.</param>
     /// <returns>
@@ -40,7 +40,7 @@ public static class SoftRank
     /// otherwise. The gradient reaches the scores in their dtype, saturated to its finite range.
     /// </returns>
     /// <exception cref="ArgumentException">A null, disposed, empty, non-floating, non-finite or wrongly shaped tensor.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">The regularisation is not in [1e-30, 1e30].</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The regularization is not in [1e-30, 1e30].</exception>
     public static Tensor Apply(Tensor scores, double regularization)
     {
         InputValidation.RequireLive(scores, nameof(scores));
@@ -55,7 +55,7 @@ public static class SoftRank
         if (!double.IsFinite(regularization) || regularization < MinRegularization || regularization > MaxRegularization)
         {
             throw new ArgumentOutOfRangeException(
-                name, regularization, $"The soft-rank regularisation must be a finite number in [{MinRegularization:G}, {MaxRegularization:G}].");
+                name, regularization, $"The soft-rank regularization must be a finite number in [{MinRegularization:G}, {MaxRegularization:G}].");
         }
     }
 
@@ -144,7 +144,7 @@ public static class SoftRank
 
     /// <summary>
     /// The custom autograd function of the formulas above, by tensor operations (any device); <c>Cpu.SoftRankRowsFunction</c>
-    /// computes the same on the CPU. vars: scores (floating, [N] or [R, N]), regularisation (double).
+    /// computes the same on the CPU. vars: scores (floating, [N] or [R, N]), regularization (double).
     /// </summary>
     internal sealed class SoftRankFunction : autograd.SingleTensorFunction<SoftRankFunction>
     {

@@ -13,7 +13,7 @@ internal static class DistinctLabelSampler
     /// <summary>
     /// Indices [M] (int64, ascending, on the labels' device) of one sample per distinct row of <paramref name="labels"/> [B, K],
     /// or null when all labels are distinct (every sample is kept, nothing is drawn), by tensor operations on any device.
-    /// The only device-to-host synchronisation is the one that gives the number of distinct labels its shape; no loop over labels.
+    /// The only device-to-host synchronization is the one that gives the number of distinct labels its shape; no loop over labels.
     /// (<c>Cpu.ScalarLabelSampler</c> gives the same result for scalar labels on the CPU, from the same draw.)
     /// </summary>
     public static Tensor? Sample(Tensor labels, Generator? generator)

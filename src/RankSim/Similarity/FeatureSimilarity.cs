@@ -6,33 +6,33 @@ namespace RankSim;
 public enum FeatureSimilarity
 {
     /// <summary>
-    /// Cosine similarity n(f_i) . n(f_j), with n(f) = f / max(||f||, 1e-12), the L2 row normalisation of
+    /// Cosine similarity n(f_i) . n(f_j), with n(f) = f / max(||f||, 1e-12), the L2 row normalization of
     /// <c>torch.nn.functional.normalize</c> (eps 1e-12). Rows with a norm below 1e-12 (zero rows: dead ReLUs, dropout,
     /// masking) are divided by 1e-12, so their gradient stays finite. The paper's choice; the default.
     /// </summary>
     Cosine,
 
-    /// <summary>Plain dot product f_i . f_j, without normalisation.</summary>
+    /// <summary>Plain dot product f_i . f_j, without normalization.</summary>
     DotProduct,
 
     /// <summary>
-    /// Cosine similarity of batch-centred features, n(f_i - mu) . n(f_j - mu), with mu the mean of the rows that are
+    /// Cosine similarity of batch-centered features, n(f_i - mu) . n(f_j - mu), with mu the mean of the rows that are
     /// ranked (the kept samples, or the whole batch without subsampling) and n as for <see cref="Cosine"/>. An
     /// anti-collapse choice (not in the paper): a direction shared by all features adds nothing to these similarities, so
     /// the ranking cannot be satisfied by a narrow cone around a common direction, as with <see cref="Cosine"/> (mean
     /// pairwise cosine near 1). A row equal to the mean is a zero row (similarity 0 to all).
     /// </summary>
-    CentredCosine,
+    CenteredCosine,
 }
 
 /// <summary>Pairwise feature similarity matrices.</summary>
 internal static class FeatureSimilarities
 {
-    /// <summary>The eps of the L2 normalisation (as <c>torch.nn.functional.normalize</c>'s default).</summary>
-    public const double NormalisationEpsilon = 1e-12;
+    /// <summary>The eps of the L2 normalization (as <c>torch.nn.functional.normalize</c>'s default).</summary>
+    public const double NormalizationEpsilon = 1e-12;
 
     /// <summary>
-    /// S = n(F) n(F)^T (cosine), n(F - mu) n(F - mu)^T (centred cosine, see <see cref="Centre"/>) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
+    /// S = n(F) n(F)^T (cosine), n(F - mu) n(F - mu)^T (centered cosine, see <see cref="Center"/>) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
     /// features [B, D] in float32 or float64; [M, M], differentiable through <see cref="GramFunction"/>. For cosine,
     /// n(f) = f / max(||f||, eps), with the norm taken of the row divided by its largest magnitude and scaled back, so
     /// that it neither overflows (features near 1e20 in float32) nor underflows. All-zero rows stay zero.
@@ -40,18 +40,18 @@ internal static class FeatureSimilarities
     public static Tensor Pairwise(Tensor features, FeatureSimilarity similarity, Tensor? rows = null)
     {
         InputValidation.RequireDefined(similarity, nameof(similarity));
-        return similarity == FeatureSimilarity.CentredCosine
-            ? GramFunction.apply(Centre(features, rows), null!, true)
+        return similarity == FeatureSimilarity.CenteredCosine
+            ? GramFunction.apply(Center(features, rows), null!, true)
             : GramFunction.apply(features, rows!, similarity == FeatureSimilarity.Cosine);
     }
 
     /// <summary>
     /// The rows <paramref name="rows"/> (null: all) of features [B, D] minus their mean row, [M, D], differentiable
-    /// through <see cref="CentreFunction"/>: the input of <see cref="FeatureSimilarity.CentredCosine"/>. The rows are first
+    /// through <see cref="CenterFunction"/>: the input of <see cref="FeatureSimilarity.CenteredCosine"/>. The rows are first
     /// divided by the largest magnitude of all of them, so the mean and the differences cannot overflow, even for
     /// features near the dtype's limit.
     /// </summary>
-    public static Tensor Centre(Tensor features, Tensor? rows) => CentreFunction.apply(features, rows!);
+    public static Tensor Center(Tensor features, Tensor? rows) => CenterFunction.apply(features, rows!);
 
     /// <summary>Each row's largest magnitude [M, 1], at least the dtype's smallest normal number; not differentiated.</summary>
     public static Tensor RowScale(Tensor features)

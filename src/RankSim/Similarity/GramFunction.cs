@@ -5,9 +5,9 @@ using static TorchSharp.torch;
 namespace RankSim;
 
 /// <summary>
-/// S = n n^T for the kept rows of the features, with n = normalise(f) (cosine) or n = f (dot product), as one custom
+/// S = n n^T for the kept rows of the features, with n = normalize(f) (cosine) or n = f (dot product), as one custom
 /// autograd function of tensor operations (any device). Its backward pass needs one matrix product where autograd's
-/// generic graph needs two: for the upstream gradient G, dL/dn = (G + G^T) n. The normalisation's Jacobian is applied
+/// generic graph needs two: for the upstream gradient G, dL/dn = (G + G^T) n. The normalization's Jacobian is applied
 /// directly, dL/df = (dn - n (n . dn)) / max(||f||, eps) per row, with ||f|| computed as s ||f / s|| (s the row's
 /// largest magnitude, see <see cref="FeatureSimilarities.RowScale"/>) so that it neither overflows nor underflows; for
 /// an all-zero row n = 0 and this is dn / eps, finite, as <c>normalize</c>'s own backward gives. Rows that were not
@@ -38,10 +38,10 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
             // underflows: denominator = max(||f / s||, eps / s), and s * denominator = max(||f||, eps).
             var scale = FeatureSimilarities.RowScale(kept);
             var scaled = kept / scale;
-            var denominator = scaled.norm(1, keepdim: true).maximum(scale.reciprocal().mul_(FeatureSimilarities.NormalisationEpsilon));
-            var normalised = scaled.div_(denominator);
-            ctx.save_for_backward([normalised.MoveToOuterDisposeScope(), rows!, denominator.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope()]);
-            return normalised.mm(normalised.t());
+            var denominator = scaled.norm(1, keepdim: true).maximum(scale.reciprocal().mul_(FeatureSimilarities.NormalizationEpsilon));
+            var normalized = scaled.div_(denominator);
+            ctx.save_for_backward([normalized.MoveToOuterDisposeScope(), rows!, denominator.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope()]);
+            return normalized.mm(normalized.t());
         });
 
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>

@@ -41,7 +41,7 @@ public class DirEvaluatorTests
         // Balanced MAE over bins: bin 0 -> 0.5, bin 1 -> 0, bin 2 -> 2.
         report.All.BalancedMae.Should().BeApproximately((0.5 + 0 + 2) / 3, 1e-12);
 
-        // Predictions (0.5, -0.5, 1, 4) against labels (0, 0, 1, 2): centred sums sxy = 5.25, sxx = 11.25, syy = 2.75.
+        // Predictions (0.5, -0.5, 1, 4) against labels (0, 0, 1, 2): centered sums sxy = 5.25, sxx = 11.25, syy = 2.75.
         report.All.Pearson.Should().BeApproximately(5.25 / Math.Sqrt(11.25 * 2.75), 1e-12);
 
         // Average ranks (2, 1, 3, 4) and (1.5, 1.5, 3, 4): sxy = 4.5, sxx = 5, syy = 4.5.

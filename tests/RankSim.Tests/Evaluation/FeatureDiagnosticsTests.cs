@@ -19,14 +19,14 @@ public class FeatureDiagnosticsTests
     }
 
     [Fact]
-    public void IsotropicFeaturesUseEveryDirectionAndCentredCosinesAverageNearZero()
+    public void IsotropicFeaturesUseEveryDirectionAndCenteredCosinesAverageNearZero()
     {
         using var scope = NewDisposeScope();
         var features = randn(400, 8, dtype: ScalarType.Float64, generator: new Generator(1)) + 5;
         var labels = randint(0, 10, [400], generator: new Generator(2));
         var d = FeatureDiagnostics.Compute(features, labels);
         d.MeanCosine.Should().BeGreaterThan(0.8, "a shared offset makes raw cosines high");
-        d.CentredMeanCosine.Should().BeInRange(-0.01, 0.01, "centring removes the shared direction");
+        d.CenteredMeanCosine.Should().BeInRange(-0.01, 0.01, "centering removes the shared direction");
         d.EffectiveRank.Should().BeGreaterThan(7.5);
         Math.Abs(d.SimilarityLabelSpearman).Should().BeLessThan(0.05, "random features do not follow the labels");
         double.IsNaN(d.PredictionSpread).Should().BeTrue("no predictions were given");
@@ -41,7 +41,7 @@ public class FeatureDiagnosticsTests
         var d = FeatureDiagnostics.Compute(features, labels, predictions: full(50, 2.5f));
         d.MeanCosine.Should().BeApproximately(1, 1e-12);
         d.EffectiveRank.Should().Be(0, "the batch does not vary at all");
-        double.IsNaN(d.CentredMeanCosine).Should().BeTrue("every centred row is zero");
+        double.IsNaN(d.CenteredMeanCosine).Should().BeTrue("every centered row is zero");
         double.IsNaN(d.SimilarityLabelSpearman).Should().BeTrue("every similarity is equal");
         d.PredictionSpread.Should().Be(0);
     }

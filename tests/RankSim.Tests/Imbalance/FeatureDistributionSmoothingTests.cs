@@ -2,7 +2,7 @@ namespace RankSim.Tests.Imbalance;
 
 public class FeatureDistributionSmoothingTests
 {
-    // Six bins (labels 0..5), two feature dimensions, a triangular kernel of size 3: sum-normalised window [1/4, 1/2, 1/4].
+    // Six bins (labels 0..5), two feature dimensions, a triangular kernel of size 3: sum-normalized window [1/4, 1/2, 1/4].
     private static FeatureDistributionSmoothing Create(int startSmooth = 1) =>
         new(2, LabelBinning.Integers(0, 5), new KernelWindow(KernelShape.Triangular, 3), startSmooth: startSmooth, dtype: ScalarType.Float64);
 

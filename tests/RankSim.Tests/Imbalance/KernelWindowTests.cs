@@ -31,8 +31,8 @@ public class KernelWindowTests
         var sigma = c.GetProperty("sigma").ValueKind == JsonValueKind.Null ? 1.0 : c.GetProperty("sigma").GetDouble();
         var kernel = new KernelWindow(shape, c.GetProperty("size").GetInt32(), sigma);
 
-        kernel.MaxNormalised().Should().Equal(c.Doubles("lds_window_max_normalised"), (a, e) => Math.Abs(a - e) <= 1e-12);
-        kernel.SumNormalised().Should().Equal(c.Doubles("fds_window_sum_normalised"), (a, e) => Math.Abs(a - e) <= 1e-12);
+        kernel.MaxNormalized().Should().Equal(c.Doubles("lds_window_max_normalised"), (a, e) => Math.Abs(a - e) <= 1e-12);
+        kernel.SumNormalized().Should().Equal(c.Doubles("fds_window_sum_normalised"), (a, e) => Math.Abs(a - e) <= 1e-12);
     }
 
     [Fact]
@@ -42,8 +42,8 @@ public class KernelWindowTests
         kernel.Shape.Should().Be(KernelShape.Gaussian);
         kernel.Size.Should().Be(5);
         kernel.Sigma.Should().Be(2.0);
-        kernel.SumNormalised().Sum().Should().BeApproximately(1.0, 1e-15);
-        kernel.MaxNormalised().Max().Should().Be(1.0);
+        kernel.SumNormalized().Sum().Should().BeApproximately(1.0, 1e-15);
+        kernel.MaxNormalized().Max().Should().Be(1.0);
     }
 
     [Theory]
@@ -77,17 +77,22 @@ public class KernelWindowTests
         FluentActions.Invoking(() => new KernelWindow(shape, size, sigma)).Should().Throw<ArgumentOutOfRangeException>()
             .WithParameterName("sigma");
 
+    public static TheoryData<KernelShape, int, double> ExtremeButValidWindows => new()
+    {
+        { KernelShape.Gaussian, 1, 1e-3 },
+        { KernelShape.Gaussian, KernelWindow.MaxSize, KernelWindow.MaxSigma },
+        { KernelShape.Laplace, KernelWindow.MaxSize, KernelWindow.MaxSigma },
+        { KernelShape.Gaussian, 3, 0.2 },
+    };
+
     [Theory]
-    [InlineData(KernelShape.Gaussian, 1, 1e-3)]
-    [InlineData(KernelShape.Gaussian, KernelWindow.MaxSize, KernelWindow.MaxSigma)]
-    [InlineData(KernelShape.Laplace, KernelWindow.MaxSize, KernelWindow.MaxSigma)]
-    [InlineData(KernelShape.Gaussian, 3, 0.2)]
+    [MemberData(nameof(ExtremeButValidWindows))]
     public void ExtremeButValidWindowsAreFiniteWithPeakOne(KernelShape shape, int size, double sigma)
     {
         var window = new KernelWindow(shape, size, sigma);
-        var lds = window.MaxNormalised();
+        var lds = window.MaxNormalized();
         lds.Should().HaveCount(size).And.OnlyContain(v => double.IsFinite(v) && v >= 0 && v <= 1);
         lds.Max().Should().Be(1.0);
-        window.SumNormalised().Sum().Should().BeApproximately(1.0, 1e-9);
+        window.SumNormalized().Sum().Should().BeApproximately(1.0, 1e-9);
     }
 }

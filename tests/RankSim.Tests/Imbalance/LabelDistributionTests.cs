@@ -68,7 +68,7 @@ public class LabelDistributionTests
     }
 
     [Fact]
-    public void SmoothIsTheZeroPaddedConvolutionWithThePeakNormalisedWindow()
+    public void SmoothIsTheZeroPaddedConvolutionWithThePeakNormalizedWindow()
     {
         var distribution = LabelDistribution.FromValues([0.0, 2.0, 2.0, 4.0]);
         distribution.Counts.Should().Equal(1, 0, 2, 0, 1);

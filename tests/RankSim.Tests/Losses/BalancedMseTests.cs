@@ -19,7 +19,7 @@ public class BalancedMseTests
         var c = Case(name);
         double noiseVariance = c.GetProperty("noise_var").GetDouble();
         var pred = tensor(Reference.Doubles("pred")).requires_grad_();
-        var loss = new BmcLoss(noiseVariance);
+        var loss = new BMCLoss(noiseVariance);
         loss.to(ScalarType.Float64);
         var value = loss.call(pred, tensor(Reference.Doubles("target")));
         value.backward();
@@ -42,7 +42,7 @@ public class BalancedMseTests
         var c = Case(name);
         var gmm = c.GetProperty("gmm");
         var prior = new GaussianMixture(gmm.Doubles("means"), gmm.Doubles("variances"), gmm.Doubles("weights"));
-        var loss = new GaiLoss(prior, c.GetProperty("noise_var").GetDouble(), learnable: false);
+        var loss = new GAILoss(prior, c.GetProperty("noise_var").GetDouble(), learnable: false);
         loss.to(ScalarType.Float64);
         loss.call(tensor(Reference.Doubles("pred")), tensor(Reference.Doubles("target"))).item<double>()
             .Should().BeApproximately(c.GetProperty("value").GetDouble(), 1e-9);
@@ -64,17 +64,17 @@ public class BalancedMseTests
     [Fact]
     public void LearnableNoiseIsAParameterAndFixedNoiseIsNot()
     {
-        new BmcLoss(2.0).parameters().Should().ContainSingle();
-        new BmcLoss(2.0, learnable: false).parameters().Should().BeEmpty();
+        new BMCLoss(2.0).parameters().Should().ContainSingle();
+        new BMCLoss(2.0, learnable: false).parameters().Should().BeEmpty();
         using var scope = NewDisposeScope();
-        new BmcLoss(2.0).NoiseVariance.item<float>().Should().BeApproximately(2.0f, 1e-6f);
+        new BMCLoss(2.0).NoiseVariance.item<float>().Should().BeApproximately(2.0f, 1e-6f);
     }
 
     [Fact]
     public void ABatchOfOneIsRejectedByBmc()
     {
         using var scope = NewDisposeScope();
-        FluentActions.Invoking(() => new BmcLoss().call(ones(1), ones(1))).Should().Throw<ArgumentException>()
+        FluentActions.Invoking(() => new BMCLoss().call(ones(1), ones(1))).Should().Throw<ArgumentException>()
             .WithParameterName("input").WithMessage("*at least 2*");
     }
 
@@ -82,9 +82,9 @@ public class BalancedMseTests
     public void BadInputIsRejected()
     {
         using var scope = NewDisposeScope();
-        FluentActions.Invoking(() => new BmcLoss(0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("initialNoiseVariance");
-        FluentActions.Invoking(() => new BmcLoss().call(ones(4, 2), ones(4))).Should().Throw<ArgumentException>().WithParameterName("input");
-        FluentActions.Invoking(() => new BmcLoss().call(ones(4), ones(3))).Should().Throw<ArgumentException>().WithParameterName("target");
+        FluentActions.Invoking(() => new BMCLoss(0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("initialNoiseVariance");
+        FluentActions.Invoking(() => new BMCLoss().call(ones(4, 2), ones(4))).Should().Throw<ArgumentException>().WithParameterName("input");
+        FluentActions.Invoking(() => new BMCLoss().call(ones(4), ones(3))).Should().Throw<ArgumentException>().WithParameterName("target");
         FluentActions.Invoking(() => new GaussianMixture([1.0], [0.0], [1.0])).Should().Throw<ArgumentException>().WithParameterName("variances");
         FluentActions.Invoking(() => new GaussianMixture([1.0, 2.0], [1.0], [1.0])).Should().Throw<ArgumentException>();
         FluentActions.Invoking(() => new GaussianMixture([1.0, 2.0], [1.0, 1.0], [0.3, 0.3])).Should().Throw<ArgumentException>().WithParameterName("weights");

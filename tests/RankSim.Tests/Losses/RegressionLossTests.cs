@@ -18,7 +18,7 @@ public class RegressionLossTests
     {
         using var scope = NewDisposeScope();
         var (pred, target, weights) = Inputs();
-        new WeightedMseLoss().call(pred, target, weights).item<double>().Should().BeApproximately(Case("weighted_mse").GetProperty("value").GetDouble(), 1e-12);
+        new WeightedMSELoss().call(pred, target, weights).item<double>().Should().BeApproximately(Case("weighted_mse").GetProperty("value").GetDouble(), 1e-12);
         new WeightedL1Loss().call(pred, target, weights).item<double>().Should().BeApproximately(Case("weighted_l1").GetProperty("value").GetDouble(), 1e-12);
         foreach (var name in new[] { "weighted_huber_beta1.0", "weighted_huber_beta0.5" })
         {
@@ -43,7 +43,7 @@ public class RegressionLossTests
         var c = Case(name);
         var (pred, target, weights) = Inputs();
         var loss = new FocalRLoss(
-            name.Contains("_mse_") ? FocalRBase.Mse : FocalRBase.L1,
+            name.Contains("_mse_") ? FocalRBase.MSE : FocalRBase.L1,
             c.GetProperty("activate").GetString() == "tanh" ? FocalRActivation.Tanh : FocalRActivation.Sigmoid,
             c.GetProperty("beta").GetDouble(),
             c.GetProperty("gamma").GetDouble());
@@ -55,7 +55,7 @@ public class RegressionLossTests
     {
         using var scope = NewDisposeScope();
         var (pred, target, _) = Inputs();
-        new WeightedMseLoss().call(pred, target, null).item<double>().Should().BeApproximately(nn.functional.mse_loss(pred, target).item<double>(), 1e-12);
+        new WeightedMSELoss().call(pred, target, null).item<double>().Should().BeApproximately(nn.functional.mse_loss(pred, target).item<double>(), 1e-12);
         new WeightedL1Loss().call(pred, target, null).item<double>().Should().BeApproximately(nn.functional.l1_loss(pred, target).item<double>(), 1e-12);
         new WeightedHuberLoss(0.7).call(pred, target, null).item<double>()
             .Should().BeApproximately(nn.functional.smooth_l1_loss(pred, target, beta: 0.7).item<double>(), 1e-12);
@@ -66,8 +66,8 @@ public class RegressionLossTests
     {
         using var scope = NewDisposeScope();
         var (pred, target, weights) = Inputs();
-        new FocalRLoss(FocalRBase.Mse, gamma: 0).call(pred, target, weights).item<double>()
-            .Should().BeApproximately(new WeightedMseLoss().call(pred, target, weights).item<double>(), 1e-12);
+        new FocalRLoss(FocalRBase.MSE, gamma: 0).call(pred, target, weights).item<double>()
+            .Should().BeApproximately(new WeightedMSELoss().call(pred, target, weights).item<double>(), 1e-12);
     }
 
     [Fact]
@@ -84,9 +84,9 @@ public class RegressionLossTests
     {
         using var scope = NewDisposeScope();
         var (pred, target, weights) = Inputs();
-        var none = new WeightedMseLoss(nn.Reduction.None).call(pred, target, weights);
+        var none = new WeightedMSELoss(nn.Reduction.None).call(pred, target, weights);
         none.shape.Should().Equal(12);
-        new WeightedMseLoss(nn.Reduction.Sum).call(pred, target, weights).item<double>().Should().BeApproximately(none.sum().item<double>(), 1e-12);
+        new WeightedMSELoss(nn.Reduction.Sum).call(pred, target, weights).item<double>().Should().BeApproximately(none.sum().item<double>(), 1e-12);
     }
 
     [Fact]
@@ -102,6 +102,6 @@ public class RegressionLossTests
         FluentActions.Invoking(() => new FocalRLoss(beta: -1)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("beta");
         FluentActions.Invoking(() => new FocalRLoss(gamma: -1)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("gamma");
         FluentActions.Invoking(() => new FocalRLoss((FocalRBase)3)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("baseLoss");
-        FluentActions.Invoking(() => new WeightedMseLoss((nn.Reduction)9)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("reduction");
+        FluentActions.Invoking(() => new WeightedMSELoss((nn.Reduction)9)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("reduction");
     }
 }

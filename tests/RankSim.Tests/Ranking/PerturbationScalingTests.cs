@@ -23,15 +23,15 @@ public abstract class PerturbationScalingTests(bool referencePath) : BothPaths(r
     {
         using var scope = NewDisposeScope();
         var (features, labels) = Batch(1);
-        var perRow = new RankSimLoss(interpolationLambda: 0.5, generator: new Generator(2)) { PerturbationScaling = PerturbationScaling.PerRow };
+        var perRow = new RankSimLoss(FeatureRanking.Blackbox(0.5, PerturbationScaling.PerRow), generator: new Generator(2));
         var unit = Gradient(perRow, features, labels, 1);
-        perRow = new RankSimLoss(interpolationLambda: 0.5, generator: new Generator(2)) { PerturbationScaling = PerturbationScaling.PerRow };
+        perRow = new RankSimLoss(FeatureRanking.Blackbox(0.5, PerturbationScaling.PerRow), generator: new Generator(2));
         var scaled = Gradient(perRow, features, labels, 1e-4);
         unit.abs().max().item<float>().Should().BeGreaterThan(0);
         (scaled - unit * 1e-4).abs().max().item<float>().Should().BeLessThan(1e-4f * 1e-3f * unit.abs().max().item<float>());
 
         // The paper's rule at gamma = 1e-4: lambda * g is too small to move any similarity past a neighbour.
-        var paper = new RankSimLoss(interpolationLambda: 0.5, generator: new Generator(2));
+        var paper = new RankSimLoss(FeatureRanking.Blackbox(0.5), generator: new Generator(2));
         Gradient(paper, features, labels, 1e-4).abs().max().item<float>().Should().Be(0);
     }
 
@@ -45,7 +45,7 @@ public abstract class PerturbationScalingTests(bool referencePath) : BothPaths(r
         {
             var (start, labels) = Batch(3);
             var features = start.clone().requires_grad_();
-            var loss = new RankSimLoss(interpolationLambda: 1, subsampleDistinctLabels: false) { PerturbationScaling = scaling };
+            var loss = new RankSimLoss(FeatureRanking.Blackbox(1, scaling), subsampleDistinctLabels: false);
             float before = loss.call(features, labels).item<float>();
             for (int step = 0; step < 200; step++)
             {
@@ -72,9 +72,9 @@ public abstract class PerturbationScalingTests(bool referencePath) : BothPaths(r
     [Fact]
     public void ThePapersRuleIsTheDefault()
     {
-        new RankSimLoss().PerturbationScaling.Should().Be(PerturbationScaling.Paper);
-        FluentActions.Invoking(() => new RankSimLoss { PerturbationScaling = (PerturbationScaling)7 }).Should()
-            .Throw<ArgumentOutOfRangeException>().WithParameterName("PerturbationScaling");
+        new RankSimLoss().Ranking.Should().BeOfType<BlackboxRanking>().Which.Scaling.Should().Be(PerturbationScaling.Paper);
+        FluentActions.Invoking(() => FeatureRanking.Blackbox(2, (PerturbationScaling)7)).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("scaling");
     }
 
     [Theory]
@@ -85,7 +85,7 @@ public abstract class PerturbationScalingTests(bool referencePath) : BothPaths(r
         using var scope = NewDisposeScope();
         var (features, labels) = Batch(4);
         var input = features.clone().requires_grad_();
-        var loss = new RankSimLoss(reduction: reduction, generator: new Generator(5)) { PerturbationScaling = PerturbationScaling.PerRow };
+        var loss = new RankSimLoss(FeatureRanking.Blackbox(scaling: PerturbationScaling.PerRow), reduction: reduction, generator: new Generator(5));
         var value = loss.call(input, labels);
         var upstream = reduction == Reduction.None ? zeros_like(value) : tensor(0f);
         value.backward([upstream]);
@@ -100,7 +100,7 @@ public abstract class PerturbationScalingTests(bool referencePath) : BothPaths(r
         Tensor NonFinite(PerturbationScaling scaling)
         {
             var input = features.clone().requires_grad_();
-            var loss = new RankSimLoss(reduction: Reduction.None, generator: new Generator(7)) { PerturbationScaling = scaling };
+            var loss = new RankSimLoss(FeatureRanking.Blackbox(scaling: scaling), reduction: Reduction.None, generator: new Generator(7));
             var value = loss.call(input, labels);
             var upstream = ones_like(value);
             upstream[3] = float.NaN;

@@ -3,7 +3,7 @@ namespace RankSim.Tests.Ranking;
 public abstract class RanksTests(bool referencePath) : BothPaths(referencePath)
 {
     [Fact]
-    public void DescendingNormalisedRanksMatchTheWorkedExample()
+    public void DescendingNormalizedRanksMatchTheWorkedExample()
     {
         using var values = tensor(new[] { 0.1f, 0.9f, 0.5f, 0.3f }).unsqueeze(0);
         using var ranks = CpuKernels.Ranks(values, descending: true, RankTies.IndexOrder);

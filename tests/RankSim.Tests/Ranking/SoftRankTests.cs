@@ -19,7 +19,7 @@ public abstract class SoftRankTests(bool referencePath) : BothPaths(referencePat
     }
 
     [Fact]
-    public void ASmallRegularisationGivesTheExactRanksAndALargeOneTheMeanRank()
+    public void ASmallRegularizationGivesTheExactRanksAndALargeOneTheMeanRank()
     {
         using var scope = NewDisposeScope();
         var scores = randn(6, 40, generator: new Generator(3));
@@ -93,7 +93,7 @@ public abstract class SoftRankTests(bool referencePath) : BothPaths(referencePat
         }
 
         analytic.Should().Equal(numeric, (a, e) => Math.Abs(a - e) <= 1e-6 * (1 + Math.Abs(e)));
-        analytic.Should().Contain(v => Math.Abs(v) > 1e-3, "the regularisation pools some neighbours");
+        analytic.Should().Contain(v => Math.Abs(v) > 1e-3, "the regularization pools some neighbours");
     }
 
     [Fact]

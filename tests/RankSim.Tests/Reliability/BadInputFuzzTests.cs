@@ -54,13 +54,11 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
             {
                 var generator = input.Next(6) switch { 0 => null, 1 => Disposed(), _ => new Generator(7) };
                 bool checkFinite = input.Next(4) > 0;
-                var loss = new RankSimLoss(lambdas[input.Next(lambdas.Length)], input.Coin(), generator, input.Enum<Reduction>(4),
-                    input.Enum<FeatureSimilarity>(4), input.Enum<RankTies>(3), checkFinite)
-                {
-                    PerturbationScaling = input.Enum<PerturbationScaling>(2),
-                    FeatureRanking = input.Enum<FeatureRanking>(2),
-                    SoftRankRegularization = regularizations[input.Next(regularizations.Length)],
-                };
+                FeatureRanking ranking = input.Coin()
+                    ? FeatureRanking.Blackbox(lambdas[input.Next(lambdas.Length)], input.Enum<PerturbationScaling>(2))
+                    : FeatureRanking.Soft(regularizations[input.Next(regularizations.Length)]);
+                var loss = new RankSimLoss(ranking, input.Enum<FeatureSimilarity>(4), input.Enum<Reduction>(4), input.Coin(),
+                    input.Enum<RankTies>(3), generator, checkFinite);
                 var features = input.Tensor(batch, mostlyValid: true);
                 var labels = input.Tensor(batch, mostlyValid: true);
                 bool ordinary = FuzzInputs.IsOrdinary(features) && FuzzInputs.IsOrdinary(labels);
@@ -133,13 +131,13 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
             {
                 int size = input.Int();
                 var window = new KernelWindow(input.Enum<KernelShape>(4), size, input.Number());
-                var max = window.MaxNormalised();
-                var sum = window.SumNormalised();
-                Expect(max.Length == size && max.All(double.IsFinite) && max.Max() == 1 && max.All(w => w is >= 0 and <= 1), $"max-normalised window {window}");
+                var max = window.MaxNormalized();
+                var sum = window.SumNormalized();
+                Expect(max.Length == size && max.All(double.IsFinite) && max.Max() == 1 && max.All(w => w is >= 0 and <= 1), $"max-normalized window {window}");
 
                 // Symmetric up to rounding (the Gaussian is a filtered delta, summed in a different order on each side).
                 Expect(max.Zip(max.Reverse()).All(p => Math.Abs(p.First - p.Second) <= 1e-12), $"asymmetric window {window}: {string.Join(", ", max)}");
-                Expect(Math.Abs(sum.Sum() - 1) < 1e-9 && sum.All(w => w >= 0), $"sum-normalised window {window}");
+                Expect(Math.Abs(sum.Sum() - 1) < 1e-9 && sum.All(w => w >= 0), $"sum-normalized window {window}");
             });
             Check(failures, $"LabelBinning.FixedWidth {call}", () =>
             {
@@ -257,15 +255,15 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
                 }
 
                 Accepts("L1", true, () => new WeightedL1Loss(input.Enum<Reduction>(4)).call(prediction, target, weights));
-                Accepts("MSE", true, () => new WeightedMseLoss(input.Enum<Reduction>(4)).call(prediction, target, weights));
+                Accepts("MSE", true, () => new WeightedMSELoss(input.Enum<Reduction>(4)).call(prediction, target, weights));
                 double beta = input.Number();
                 Accepts($"Huber beta {beta}", true, () => new WeightedHuberLoss(beta).call(prediction, target, weights));
                 var (focalBase, activation, focalBeta, gamma) = (input.Enum<FocalRBase>(3), input.Enum<FocalRActivation>(3), input.Number(), input.Number());
                 Accepts($"Focal-R {focalBase} {activation} beta {focalBeta} gamma {gamma}", true,
                     () => new FocalRLoss(focalBase, activation, focalBeta, gamma).call(prediction, target, weights));
                 double variance = input.Number();
-                Accepts($"BMC variance {variance}", false, () => new BmcLoss(variance, input.Coin()).call(prediction, target));
-                Accepts($"GAI variance {variance}", false, () => new GaiLoss(new GaussianMixture([0.0, 3], [1.0, 2], [0.5, 0.5]), variance).call(prediction, target));
+                Accepts($"BMC variance {variance}", false, () => new BMCLoss(variance, input.Coin()).call(prediction, target));
+                Accepts($"GAI variance {variance}", false, () => new GAILoss(new GaussianMixture([0.0, 3], [1.0, 2], [0.5, 0.5]), variance).call(prediction, target));
             });
             Check(failures, $"GaussianMixture {call}", () =>
             {

@@ -40,7 +40,7 @@ public abstract class DeterminismAndConcurrencyTests(bool referencePath) : BothP
         var model = new FdsRegressor();
         model.load_state_dict(new Dictionary<string, Tensor>(initialState));
         var weights = LabelDistribution.FromLabels(y).Reweight(Reweighting.SqrtInverse, new KernelWindow());
-        var rankSim = new RankSimLoss(interpolationLambda: 0.5, generator: new Generator((ulong)seed));
+        var rankSim = new RankSimLoss(FeatureRanking.Blackbox(0.5), generator: new Generator((ulong)seed));
         var optimizer = optim.Adam(model.parameters(), 1e-2);
         var losses = new List<double>();
         for (int epoch = 0; epoch < 3; epoch++)

@@ -64,7 +64,7 @@ public abstract class NumericsTests(bool referencePath) : BothPaths(referencePat
         foreach (var similarity in new[] { FeatureSimilarity.Cosine, FeatureSimilarity.DotProduct })
         {
             optimizer.zero_grad();
-            var loss = new RankSimLoss(featureSimilarity: similarity).call(layer, labels);
+            var loss = new RankSimLoss(similarity: similarity).call(layer, labels);
             loss.backward();
             var gradient = layer.grad!.Doubles();
             double.IsFinite(loss.to(ScalarType.Float64).item<double>()).Should().BeTrue($"{dtype} {similarity}");

@@ -16,8 +16,8 @@ public abstract class RankSimPropertyTests(bool referencePath) : BothPaths(refer
             using var scope = NewDisposeScope();
             var features = random.Features(random.FloatDtype()).requires_grad_();
             var labels = random.Labels(features.shape[0], repeats: c % 2 == 0);
-            var loss = new RankSimLoss(random.Lambda(), generator: new Generator((ulong)c));
-            var perAnchor = new RankSimLoss(random.Lambda(), generator: new Generator((ulong)c), reduction: Reduction.None).call(features, labels);
+            var loss = new RankSimLoss(FeatureRanking.Blackbox(random.Lambda()), generator: new Generator((ulong)c));
+            var perAnchor = new RankSimLoss(FeatureRanking.Blackbox(random.Lambda()), generator: new Generator((ulong)c), reduction: Reduction.None).call(features, labels);
             var value = loss.call(features, labels);
             value.backward();
 
@@ -86,7 +86,7 @@ public abstract class RankSimPropertyTests(bool referencePath) : BothPaths(refer
             var labels = random.Labels(batch, repeats: false);
             var permutation = randperm(batch, generator: new Generator((ulong)c));
             var permuted = features.detach().index_select(0, permutation).requires_grad_();
-            var loss = new RankSimLoss(random.Lambda(), reduction: Reduction.None);
+            var loss = new RankSimLoss(FeatureRanking.Blackbox(random.Lambda()), reduction: Reduction.None);
 
             var perAnchor = loss.call(features, labels);
             perAnchor.sum().backward();
@@ -108,7 +108,7 @@ public abstract class RankSimPropertyTests(bool referencePath) : BothPaths(refer
             var features = random.Features(random.FloatDtype()).requires_grad_();
             long batch = features.shape[0];
             var labels = random.Labels(batch, repeats: true);
-            new RankSimLoss(random.Lambda(), generator: new Generator((ulong)c)).call(features, labels).backward();
+            new RankSimLoss(FeatureRanking.Blackbox(random.Lambda()), generator: new Generator((ulong)c)).call(features, labels).backward();
 
             long distinct = labels.unique().Item1.shape[0];
             long rowsWithGradient = features.grad!.ne(0).any(1).sum().item<long>();
@@ -117,7 +117,7 @@ public abstract class RankSimPropertyTests(bool referencePath) : BothPaths(refer
     }
 
     [Fact]
-    public void EveryRankerRowIsAPermutationOfTheNormalisedRanks()
+    public void EveryRankerRowIsAPermutationOfTheNormalizedRanks()
     {
         var random = new RandomCases(6);
         for (int c = 0; c < Cases; c++)

@@ -8,7 +8,7 @@ public class ToolkitInputTests
 {
     [Theory]
     [InlineData(0.5, FocalRBase.L1)]
-    [InlineData(0.2, FocalRBase.Mse)]
+    [InlineData(0.2, FocalRBase.MSE)]
     [InlineData(0.0, FocalRBase.L1)]
     public void FocalRHasAFiniteZeroGradientAtAnExactPredictionForAnyGamma(double gamma, FocalRBase baseLoss)
     {
@@ -46,9 +46,9 @@ public class ToolkitInputTests
     [InlineData(1e-31)]
     public void NoiseVariancesThatFloat32CannotHoldAreRejected(double variance)
     {
-        FluentActions.Invoking(() => new BmcLoss(variance)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("initialNoiseVariance");
+        FluentActions.Invoking(() => new BMCLoss(variance)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("initialNoiseVariance");
         var prior = new GaussianMixture([0.0], [1.0], [1.0]);
-        FluentActions.Invoking(() => new GaiLoss(prior, variance)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("initialNoiseVariance");
+        FluentActions.Invoking(() => new GAILoss(prior, variance)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("initialNoiseVariance");
     }
 
     [Theory]
@@ -59,7 +59,7 @@ public class ToolkitInputTests
         using var scope = NewDisposeScope();
         var prediction = tensor(new[] { 1.0f, 2.0f, 3.0f }).requires_grad_();
         var target = tensor(new[] { 1.0f, 2.0f, 3.5f });
-        var loss = new BmcLoss(variance).call(prediction, target);
+        var loss = new BMCLoss(variance).call(prediction, target);
         loss.backward();
         float.IsFinite(loss.item<float>()).Should().BeTrue();
         prediction.grad!.Floats().Should().OnlyContain(g => float.IsFinite(g));
@@ -164,7 +164,7 @@ public class ToolkitInputTests
     {
         using var scope = NewDisposeScope();
         var model = nn.Linear(2, 1);
-        var bmc = new BmcLoss(initialNoiseVariance: 1.0);
+        var bmc = new BMCLoss(initialNoiseSigma: 1.0);
         var optimizer = optim.Adam(new List<TorchSharp.Modules.Adam.ParamGroup>
         {
             new(model.parameters(), lr: 1e-3),
@@ -217,13 +217,13 @@ public class ToolkitInputTests
     public void LossesRefuseNonFiniteInputsAndResultsTheirDtypeCannotHold()
     {
         using var scope = NewDisposeScope();
-        FluentActions.Invoking(() => new WeightedMseLoss().call(tensor(new[] { 1f, float.NaN }), tensor(new[] { 1f, 2f }), null)).Should()
+        FluentActions.Invoking(() => new WeightedMSELoss().call(tensor(new[] { 1f, float.NaN }), tensor(new[] { 1f, 2f }), null)).Should()
             .Throw<ArgumentException>().WithParameterName("input");
 
         // Float32 squared errors of 3e20 overflow: refused with advice instead of returning infinity.
-        FluentActions.Invoking(() => new WeightedMseLoss().call(tensor(new[] { 3e20f, 0f }), tensor(new[] { 0f, 0f }), null)).Should()
+        FluentActions.Invoking(() => new WeightedMSELoss().call(tensor(new[] { 3e20f, 0f }), tensor(new[] { 0f, 0f }), null)).Should()
             .Throw<ArgumentException>().WithMessage("*overflows Float32*");
-        var bmc = new BmcLoss();
+        var bmc = new BMCLoss();
         FluentActions.Invoking(() => bmc.call(tensor(new[] { 3e20f, -3e20f }), tensor(new[] { 0f, 1f }))).Should().Throw<ArgumentException>();
     }
 

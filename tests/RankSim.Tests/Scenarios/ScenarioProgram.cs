@@ -5,7 +5,7 @@ namespace RankSim.Tests.Scenarios;
 /// <summary>
 /// The test assembly's entry point, used only as a child process: <c>dotnet RankSim.Tests.dll SCENARIO</c> runs one
 /// scenario that, before it was fixed, aborted or crashed the process (so it cannot run inside the test host). A
-/// scenario prints one line starting with "OK" and exits 0 when the behaviour is right; a managed exception exits 1;
+/// scenario prints one line starting with "OK" and exits 0 when the behavior is right; a managed exception exits 1;
 /// an abort (134) or a segfault (139) is what the tests guard against.
 /// </summary>
 public static class ScenarioProgram
@@ -61,7 +61,7 @@ public static class ScenarioProgram
 
     /// <summary>
     /// The scores given to BlackboxRank.Apply, or its result, are changed in place between forward and backward:
-    /// backward must throw a catchable exception (libtorch's behaviour for its own functions), not abort the process.
+    /// backward must throw a catchable exception (libtorch's behavior for its own functions), not abort the process.
     /// </summary>
     private static string InPlaceScores()
     {
@@ -87,7 +87,7 @@ public static class ScenarioProgram
     {
         using var scope = NewDisposeScope();
         var input = randn(16, 5, dtype: ScalarType.Float64, generator: new Generator(4)).requires_grad_();
-        var value = new RankSimLoss(featureSimilarity: FeatureSimilarity.DotProduct).call(input, arange(16, dtype: ScalarType.Float64));
+        var value = new RankSimLoss(similarity: FeatureSimilarity.DotProduct).call(input, arange(16, dtype: ScalarType.Float64));
         using (no_grad())
         {
             input.mul_(2);

@@ -21,7 +21,7 @@ public class RegressorRetrainingTests
         encoder.weight!.requires_grad.Should().BeFalse();
         encoder.bias!.requires_grad.Should().BeFalse();
         regressor.weight!.requires_grad.Should().BeTrue();
-        regressor.weight!.Doubles().Should().NotEqual(regressorBefore.Doubles(), "the regressor is re-initialised");
+        regressor.weight!.Doubles().Should().NotEqual(regressorBefore.Doubles(), "the regressor is re-initialized");
         regressor.weight!.abs().max().item<float>().Should().BeLessThanOrEqualTo((float)(1 / Math.Sqrt(8)));
 
         // Stage two with re-weighted L1: only the regressor moves.

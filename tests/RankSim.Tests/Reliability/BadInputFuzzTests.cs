@@ -261,9 +261,23 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
                 var (focalBase, activation, focalBeta, gamma) = (input.Enum<FocalRBase>(3), input.Enum<FocalRActivation>(3), input.Number(), input.Number());
                 Accepts($"Focal-R {focalBase} {activation} beta {focalBeta} gamma {gamma}", true,
                     () => new FocalRLoss(focalBase, activation, focalBeta, gamma).call(prediction, target, weights));
-                double variance = input.Number();
-                Accepts($"BMC variance {variance}", false, () => new BMCLoss(variance, input.Coin()).call(prediction, target));
-                Accepts($"GAI variance {variance}", false, () => new GAILoss(new GaussianMixture([0.0, 3], [1.0, 2], [0.5, 0.5]), variance).call(prediction, target));
+                double sigma = input.Number();
+                Accepts($"BMC sigma {sigma}", false, () => new BMCLoss(sigma, input.Coin()).call(prediction, target));
+                Accepts($"GAI sigma {sigma}", false, () => new GAILoss(new GaussianMixture([0.0, 3], [1.0, 2], [0.5, 0.5]), sigma).call(prediction, target));
+
+                // The functional forms, with the same kinds of inputs and a fuzzed noise variance tensor.
+                var reduction = input.Enum<Reduction>(4);
+                Accepts("weighted_l1_loss", true, () => ranksim.nn.functional.weighted_l1_loss(prediction, target, weights, reduction));
+                Accepts("weighted_mse_loss", true, () => ranksim.nn.functional.weighted_mse_loss(prediction, target, weights, reduction));
+                Accepts($"weighted_huber_loss beta {beta}", true, () => ranksim.nn.functional.weighted_huber_loss(prediction, target, weights, beta, reduction));
+                Accepts($"weighted_focal_l1_loss {activation} beta {focalBeta} gamma {gamma}", true,
+                    () => ranksim.nn.functional.weighted_focal_l1_loss(prediction, target, weights, activation, focalBeta, gamma));
+                Accepts($"weighted_focal_mse_loss {activation} beta {focalBeta} gamma {gamma}", true,
+                    () => ranksim.nn.functional.weighted_focal_mse_loss(prediction, target, weights, activation, focalBeta, gamma));
+                var noiseVariance = input.Tensor(1, mostlyValid: true);
+                Accepts("bmc_loss", false, () => ranksim.nn.functional.bmc_loss(prediction, target, noiseVariance));
+                Accepts("gai_loss", false,
+                    () => ranksim.nn.functional.gai_loss(prediction, target, new GaussianMixture([0.0, 3], [1.0, 2], [0.5, 0.5]), noiseVariance));
             });
             Check(failures, $"GaussianMixture {call}", () =>
             {

@@ -3,7 +3,7 @@ using RankSim.Tests.Fixtures;
 
 namespace RankSim.Tests.Losses;
 
-public class BalancedMseTests
+public class BalancedMSETests
 {
     private static readonly JsonElement Reference = Golden.Load("loss_reference.json");
 
@@ -13,13 +13,13 @@ public class BalancedMseTests
     [Theory]
     [InlineData("bmc_noise_var1.0")]
     [InlineData("bmc_noise_var4.0")]
-    public void BmcValueAndGradientsMatchTheReference(string name)
+    public void BmcFromSigmaMatchesTheReferenceValueAndGradients(string name)
     {
         using var scope = NewDisposeScope();
         var c = Case(name);
         double noiseVariance = c.GetProperty("noise_var").GetDouble();
         var pred = tensor(Reference.Doubles("pred")).requires_grad_();
-        var loss = new BMCLoss(noiseVariance);
+        var loss = new BMCLoss(initialNoiseSigma: Math.Sqrt(noiseVariance));
         loss.to(ScalarType.Float64);
         var value = loss.call(pred, tensor(Reference.Doubles("target")));
         value.backward();
@@ -36,13 +36,13 @@ public class BalancedMseTests
     [Theory]
     [InlineData("gai_noise_var1.0")]
     [InlineData("gai_noise_var4.0")]
-    public void GaiValueMatchesTheReference(string name)
+    public void GaiFromSigmaMatchesTheReference(string name)
     {
         using var scope = NewDisposeScope();
         var c = Case(name);
         var gmm = c.GetProperty("gmm");
         var prior = new GaussianMixture(gmm.Doubles("means"), gmm.Doubles("variances"), gmm.Doubles("weights"));
-        var loss = new GAILoss(prior, c.GetProperty("noise_var").GetDouble(), learnable: false);
+        var loss = new GAILoss(prior, initialNoiseSigma: Math.Sqrt(c.GetProperty("noise_var").GetDouble()), learnable: false);
         loss.to(ScalarType.Float64);
         loss.call(tensor(Reference.Doubles("pred")), tensor(Reference.Doubles("target"))).item<double>()
             .Should().BeApproximately(c.GetProperty("value").GetDouble(), 1e-9);
@@ -67,7 +67,60 @@ public class BalancedMseTests
         new BMCLoss(2.0).parameters().Should().ContainSingle();
         new BMCLoss(2.0, learnable: false).parameters().Should().BeEmpty();
         using var scope = NewDisposeScope();
-        new BMCLoss(2.0).NoiseVariance.item<float>().Should().BeApproximately(2.0f, 1e-6f);
+        new BMCLoss(2.0).NoiseVariance.item<float>().Should().Be(4.0f);
+    }
+
+    [Fact]
+    public void TheConstructorTakesSigmaAsTheReferencesInitNoiseSigmaDoes()
+    {
+        // BMCLoss(init_noise_sigma=8.) in the reference starts at sigma 8, noise variance 64.
+        using var scope = NewDisposeScope();
+        var bmc = new BMCLoss(initialNoiseSigma: 8.0);
+        bmc.NoiseSigma.item<float>().Should().Be(8.0f);
+        bmc.NoiseVariance.item<float>().Should().Be(64.0f);
+        new GAILoss(new GaussianMixture([0.0], [1.0], [1.0]), initialNoiseSigma: 8.0).NoiseVariance.item<float>().Should().Be(64.0f);
+        FluentActions.Invoking(() => new BMCLoss(initialNoiseSigma: 0)).Should().Throw<ArgumentOutOfRangeException>()
+            .WithParameterName("initialNoiseSigma").WithMessage("*sigma (not the variance*");
+    }
+
+    [Fact]
+    public void MultiDimensionalBmcIsTheCrossEntropyOfSquaredEuclideanDistances()
+    {
+        // bmc_loss_md: logits_ij = log N(y_j; pred_i, sigma^2 I); the normalizing constant is the same in every row and cancels.
+        using var scope = NewDisposeScope();
+        var generator = new Generator(3);
+        var pred = randn(6, 3, dtype: ScalarType.Float64, generator: generator).requires_grad_();
+        var target = randn(6, 3, dtype: ScalarType.Float64, generator: generator);
+        double variance = 2.25;
+        var value = new BMCLoss(initialNoiseSigma: 1.5, learnable: false).to(ScalarType.Float64).call(pred, target).item<double>();
+
+        var p = pred.Doubles();
+        var y = target.Doubles();
+        double expected = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            var logits = Enumerable.Range(0, 6).Select(j =>
+                -Enumerable.Range(0, 3).Sum(k => Math.Pow(p[(i * 3) + k] - y[(j * 3) + k], 2)) / (2 * variance)
+                - (1.5 * Math.Log(2 * Math.PI * variance))).ToArray();
+            double max = logits.Max();
+            double logSum = max + Math.Log(logits.Sum(l => Math.Exp(l - max)));
+            expected += logSum - logits[i];
+        }
+
+        value.Should().BeApproximately(expected / 6 * 2 * variance, 1e-12);
+    }
+
+    [Fact]
+    public void OneDimensionalTargetsGiveTheSameBmcAsColumns()
+    {
+        using var scope = NewDisposeScope();
+        var pred = tensor(Reference.Doubles("pred"));
+        var target = tensor(Reference.Doubles("target"));
+        var bmc = new BMCLoss(1.3, learnable: false);
+        bmc.call(pred, target).item<double>().Should().Be(bmc.call(pred.unsqueeze(1), target.unsqueeze(1)).item<double>());
+        FluentActions.Invoking(() => bmc.call(randn(6, 3), randn(6, 2))).Should().Throw<ArgumentException>().WithParameterName("target");
+        FluentActions.Invoking(() => new GAILoss(new GaussianMixture([0.0], [1.0], [1.0])).call(randn(6, 3), randn(6, 3)))
+            .Should().Throw<ArgumentException>().WithParameterName("input");
     }
 
     [Fact]
@@ -82,8 +135,8 @@ public class BalancedMseTests
     public void BadInputIsRejected()
     {
         using var scope = NewDisposeScope();
-        FluentActions.Invoking(() => new BMCLoss(0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("initialNoiseVariance");
-        FluentActions.Invoking(() => new BMCLoss().call(ones(4, 2), ones(4))).Should().Throw<ArgumentException>().WithParameterName("input");
+        FluentActions.Invoking(() => new BMCLoss(0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("initialNoiseSigma");
+        FluentActions.Invoking(() => new BMCLoss().call(ones(4, 2, 1), ones(4))).Should().Throw<ArgumentException>().WithParameterName("input");
         FluentActions.Invoking(() => new BMCLoss().call(ones(4), ones(3))).Should().Throw<ArgumentException>().WithParameterName("target");
         FluentActions.Invoking(() => new GaussianMixture([1.0], [0.0], [1.0])).Should().Throw<ArgumentException>().WithParameterName("variances");
         FluentActions.Invoking(() => new GaussianMixture([1.0, 2.0], [1.0], [1.0])).Should().Throw<ArgumentException>();

@@ -1,5 +1,6 @@
 // Consumer check: a brand-new project that installs RankSim.TorchSharp from a local feed and trains with it.
 using RankSim;
+using RankSim.Dir;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,7 +12,8 @@ var y = t.unsqueeze(1);
 
 var encoder = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU());
 var head = nn.Linear(64, 1);
-var rankSim = new RankSimLoss(interpolationLambda: 0.5);
+var rankSim = ranksim.nn.RankSimLoss(FeatureRanking.Blackbox(interpolationLambda: 0.5));
+Loss<Tensor, Tensor, Tensor> l1 = ranksim.nn.WeightedL1Loss();   // a weighted loss, called without weights
 const double Gamma = 1.0;
 var optimizer = optim.Adam(encoder.parameters().Concat(head.parameters()), lr: 2e-3);
 var terms = new List<double>();
@@ -21,7 +23,18 @@ for (int step = 0; step < 300; step++)
     var index = randint(0, 4096, 256);
     var features = encoder.call(x[index]);
     var regularizer = rankSim.call(features, y[index]);
-    var loss = nn.functional.l1_loss(head.call(features), y[index]) + Gamma * regularizer;
+    var loss = l1.call(head.call(features), y[index]) + Gamma * regularizer;
+    if (step == 0)
+    {
+        // The functional form computes what the module computes.
+        var functional = ranksim.nn.functional.ranksim_loss(features.detach(), y[index], FeatureRanking.Blackbox(0.5), subsample_distinct_labels: false);
+        var module = ranksim.nn.RankSimLoss(FeatureRanking.Blackbox(0.5), subsample_distinct_labels: false).call(features.detach(), y[index]);
+        if (functional.item<float>() != module.item<float>())
+        {
+            Console.Error.WriteLine("FAIL: ranksim_loss and RankSimLoss differ.");
+            return 1;
+        }
+    }
     optimizer.zero_grad();
     loss.backward();
     optimizer.step();

@@ -12,8 +12,9 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --fingerprint
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --interleaved [B D]   (speed-up over the loop, round by round)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --phases [B D]   (per-phase times at the age-like shapes)
-//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --quick --filter *OptionBenchmarks*   (issue 14's options against the paper's)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --quick --filter *OptionBenchmarks*   (the options against the paper's)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --options   (the same, interleaved round by round, 1 and 2 threads)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --step-share [steps]   (RankSim's share of the QuickStart training step)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
 // LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 2.5 minutes.
 if (args.Contains("--fingerprint"))
@@ -37,6 +38,13 @@ if (args.Contains("--interleaved"))
         InterleavedRatio.Run(c, threads, rounds: 7, callsPerRound: 200);
     }
 
+    return 0;
+}
+
+if (args.Contains("--step-share"))
+{
+    var counts = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
+    StepShare.Run(counts.ElementAtOrDefault(0) is > 0 and var steps ? steps : 300);
     return 0;
 }
 

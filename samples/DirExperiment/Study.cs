@@ -23,7 +23,7 @@ internal static class Study
     /// <summary>
     /// The arms, fixed before any run, all at the sample's default weight gamma = 0.1: the paper's RankSim (blackbox,
     /// lambda 0.5), the same on centered features, soft ranks (epsilon 0.1, the library default), and soft ranks on
-    /// centered features. (The per-row perturbation was studied on 2026-12-02 and collapsed the features; see the README.)
+    /// centered features. (The per-row perturbation was studied on 2026-12-02 and collapsed the features; see docs/study.md.)
     /// </summary>
     public static readonly RankSimArm[] Arms =
     [
@@ -32,6 +32,13 @@ internal static class Study
         new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.Cosine, RankingKind.Soft),
         new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.CenteredCosine, RankingKind.Soft),
     ];
+
+    /// <summary>
+    /// The paper's term (cosine, exact ranks, the first arm's lambda), recorded for every arm so that "term with and without
+    /// RankSim" compares like with like: the same rows are kept (a generator with the run's subsampling seed, drawn from
+    /// once per call as the arm's).
+    /// </summary>
+    private static RankSimLoss PaperTerm(int seed) => new(FeatureRanking.Blackbox(Arms[0].Lambda), generator: Trainer.SubsamplingGenerator(seed));
 
     /// <summary>One setting: a dataset and the base methods RankSim is added to (the CNN setting, at 50-80 s a run, only Vanilla).</summary>
     private sealed record Setting(string Dataset, string[] Bases);
@@ -79,7 +86,7 @@ internal static class Study
                     runs.Add((baseName, "none", baseline));
                     foreach (var arm in Arms)
                     {
-                        var result = trainer.Run(MethodSpec.Parse(baseName == "Vanilla" ? "RankSim" : baseName + "+RankSim"), seed, arm, (_, _) => { });
+                        var result = trainer.Run(MethodSpec.Parse(baseName == "Vanilla" ? "RankSim" : baseName + "+RankSim"), seed, arm, (_, _) => { }, arm == Arms[0] ? null : PaperTerm);
                         runs.Add((baseName, arm.Label, result));
                         Console.WriteLine($"  {setting.Dataset}, seed {seed}: {baseName}+RankSim [{arm.Label}] test MAE {Report.Format(result.Test.All.Mae)} "
                             + $"(without: {Report.Format(baseline.Test.All.Mae)}), best epoch {result.BestEpoch}/{result.Curve.Count}, {result.Seconds:F1} s");

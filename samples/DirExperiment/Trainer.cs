@@ -48,7 +48,16 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         method.Fds ? new FeatureDistributionSmoothing(featureDim, training.Binning, device: device) : null
     );
 
-    public RunResult Run(MethodSpec method, int seed, RankSimArm arm, Action<int, EpochRecord> onEpoch)
+    /// <summary>Trains and evaluates <paramref name="method"/> on <paramref name="seed"/>.</summary>
+    /// <param name="method">What the run trains with.</param>
+    /// <param name="seed">The seed of the initialization, the batch order and RankSim's subsampling.</param>
+    /// <param name="arm">How RankSim is applied (used only by methods with RankSim; its term is recorded for every method).</param>
+    /// <param name="onEpoch">Called after every epoch.</param>
+    /// <param name="recordedTerm">
+    /// The RankSim term recorded in the curve, given the run's seed; null records the arm's own term. A study that compares
+    /// arms records one term for all of them.
+    /// </param>
+    public RunResult Run(MethodSpec method, int seed, RankSimArm arm, Action<int, EpochRecord> onEpoch, Func<int, RankSimLoss>? recordedTerm = null)
     {
         var watch = System.Diagnostics.Stopwatch.StartNew();
         manual_seed(seed);
@@ -58,13 +67,9 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         var (valX, valY) = (data.ValX.to(device), data.ValY.to(device));
 
         var (weights, fds) = Imbalance(method, training, model.FeatureDim, device);
-        var rankSim = arm.CreateLoss(new Generator((ulong)seed + 1000));
+        var rankSim = arm.CreateLoss(SubsamplingGenerator(seed));
 
-        // The paper's term (cosine, exact ranks) as the record of every run, whatever the arm trains with: the same rows
-        // are kept (a generator with the same seed, drawn from once per call as the arm's).
-        var paperTerm = arm.Similarity == FeatureSimilarity.Cosine && arm.Ranking == RankingKind.Blackbox
-            ? null
-            : new RankSimLoss(FeatureRanking.Blackbox(arm.Lambda), generator: new Generator((ulong)seed + 1000));
+        var otherTerm = recordedTerm?.Invoke(seed);
         var bmc = method.Bmc ? new BMCLoss(initialNoiseSigma: 1.0) : null;
         bmc?.to(device);
         var focal = method.Focal ? new FocalRLoss() : null;
@@ -161,14 +166,14 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
                 loss.backward();
                 optimizer.step();
                 lossSum += loss.item<float>();
-                if (paperTerm is null)
+                if (otherTerm is null)
                 {
                     rankSimSum += regularizer.item<float>();
                 }
                 else
                 {
                     using var noGrad = no_grad();
-                    rankSimSum += paperTerm.call(features.detach(), y).item<float>();
+                    rankSimSum += otherTerm.call(features.detach(), y).item<float>();
                 }
                 if (fds is not null)
                 {
@@ -197,6 +202,9 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
             }
         }
     }
+
+    /// <summary>The generator of RankSim's subsampling in a run with this seed.</summary>
+    public static Generator SubsamplingGenerator(int seed) => new((ulong)seed + 1000);
 
     private (DirReport Report, IReadOnlyDictionary<int, double> ByBin) Evaluate(Regressor model)
     {

@@ -6,8 +6,8 @@ namespace RankSim;
 /// <summary>
 /// The differentiable ranker RankSim uses (Gong et al., ICML 2022), the reference code's <c>TrueRanker</c>: row-wise
 /// normalized descending ranks (rank + 1) / N along the last dimension, with the blackbox-differentiation gradient of
-/// Vlastelica et al. ("Differentiation of Blackbox Combinatorial Solvers", ICLR 2020). Functional form
-/// <see cref="ranksim.nn.functional.blackbox_rank"/>.
+/// Vlastelica et al. ("Differentiation of Blackbox Combinatorial Solvers", ICLR 2020); for ranking losses of your own.
+/// Functional form <see cref="ranksim.nn.functional.blackbox_rank"/>.
 /// </summary>
 /// <remarks>
 /// Forward: r = rk(s), e.g. [0.1, 0.9, 0.5, 0.3] -> [1.0, 0.25, 0.5, 0.75]. Exactly equal scores get distinct ranks in

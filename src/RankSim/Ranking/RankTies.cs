@@ -1,6 +1,6 @@
 namespace RankSim;
 
-/// <summary>How equal values within one row share ranks.</summary>
+/// <summary>How equal values within one row share ranks: the <c>labelTies</c> option of <see cref="RankSimLoss"/>, for equal label distances.</summary>
 public enum RankTies
 {
     /// <summary>

@@ -2,7 +2,10 @@ using static TorchSharp.torch;
 
 namespace RankSim;
 
-/// <summary>How the similarity of two feature vectors is measured (the sigma_f of RankSim, Gong et al., ICML 2022, Eq. 2).</summary>
+/// <summary>
+/// How the similarity of two feature vectors is measured: the <c>similarity</c> option of <see cref="RankSimLoss"/> (the sigma_f
+/// of RankSim, Gong et al., ICML 2022, Eq. 2).
+/// </summary>
 public enum FeatureSimilarity
 {
     /// <summary>

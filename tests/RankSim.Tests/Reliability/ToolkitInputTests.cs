@@ -40,6 +40,21 @@ public class ToolkitInputTests
         loss.to(ScalarType.Float64).item<double>().Should().BeApproximately((0.5 + 1.0) / 3, 1e-2, "essentially L1 for so small a beta");
     }
 
+    [Fact]
+    public void HuberGradientIsFiniteForErrorsNearTheFloat32Limit()
+    {
+        // Errors near 3e38 are beyond beta, so the linear part is selected; the unselected quadratic part must not make
+        // the gradient NaN (its square's backward, 2 e, overflows float32 there).
+        using var scope = NewDisposeScope();
+        var prediction = tensor(new[] { -1.9e-42f, 2.6e-41f }).requires_grad_();
+        var target = tensor(new[] { 2.69e38f, -2.97e38f });
+        var weights = tensor(new[] { -0.0616f, 0.787f });
+        var loss = new WeightedHuberLoss(beta: 3).call(prediction, target, weights);
+        loss.backward();
+        float.IsFinite(loss.item<float>()).Should().BeTrue();
+        prediction.grad!.Floats().Should().Equal([0.0616f / 2, 0.787f / 2], (a, e) => Math.Abs(a - e) <= 1e-6f);
+    }
+
     [Theory]
     [InlineData(1e-45)]
     [InlineData(1e45)]

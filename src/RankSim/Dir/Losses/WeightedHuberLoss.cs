@@ -36,8 +36,10 @@ public sealed class WeightedHuberLoss : WeightedLoss
 
         // A beta so small that 0.5 / beta overflows the input's dtype has no representable quadratic part: every error
         // the dtype can tell from 0 is beyond beta, and the loss is error - beta / 2 (whose gradient at 0 is 0, not NaN).
+        // The quadratic part is computed as (min(e, beta) sqrt(0.5 / beta))^2: where e is beyond beta, libtorch still
+        // differentiates it, and the square's backward (2 x) must not overflow there (0 * inf would be NaN).
         var loss = 0.5 / beta <= LargestFinite(input.dtype)
-            ? where(error < beta, error.square() * (0.5 / beta), error - 0.5 * beta)
+            ? where(error < beta, error.clamp_max(Math.Min(beta, LargestFinite(input.dtype))).mul(Math.Sqrt(0.5 / beta)).square(), error - 0.5 * beta)
             : error - 0.5 * beta;
         return WeightedReduction.Reduce(loss, weights, reduction).MoveToOuterDisposeScope();
     }

@@ -249,7 +249,11 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
     /// The DIR recipe's epoch end: <see cref="UpdateStatistics"/> on all the given batches of (features [b, D], labels [b])
     /// at once, then <see cref="EndEpoch()"/>.
     /// </summary>
-    /// <param name="featureBatches">The epoch's training features and labels, batch by batch (detached or not).</param>
+    /// <param name="featureBatches">
+    /// The epoch's training features and labels, batch by batch: the encoder's output, the input of this module (not its
+    /// calibrated output). Keep each batch's features detached (<c>z.detach()</c>) and outside the training step's dispose
+    /// scope (<c>MoveToOuterDisposeScope()</c>), or the scope disposes them before the epoch ends; dispose them after this call.
+    /// </param>
     /// <exception cref="ArgumentException">No batches, or batches whose shapes or devices do not fit.</exception>
     public void EndEpoch(IEnumerable<(Tensor Features, Tensor Labels)> featureBatches)
     {

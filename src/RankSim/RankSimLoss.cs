@@ -140,16 +140,16 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         y = y.dim() == 2 ? y : y.reshape(batch, -1);
         y = y.to(InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64);
 
-        // Each step below is computed by a CPU kernel or by its tensor formula; CpuKernels decides, here and nowhere else.
-        var kept = subsampleDistinctLabels ? CpuKernels.SampleDistinctLabels(y, generator) : null;
+        // Each step below is computed by a CPU primitive or by its tensor formula; each asks CpuKernels, which alone decides.
+        var kept = subsampleDistinctLabels ? DistinctLabelSampler.Sample(y, generator) : null;
         if (kept is not null)
         {
             y = y.index_select(0, kept);
         }
 
         // Label ranks first: on the CPU they are a managed kernel, best run before libtorch's threads get busy with S.
-        var labelRanks = CpuKernels.LabelRanks(y, labelTies);
-        var similarities = CpuKernels.Similarity(f, similarity, kept);
+        var labelRanks = LabelSimilarity.Ranks(y, labelTies);
+        var similarities = FeatureSimilarities.Pairwise(f, similarity, kept);
         var loss = ranking.Objective(similarities, labelRanks, reduction);
         return loss.MoveToOuterDisposeScope();
     }

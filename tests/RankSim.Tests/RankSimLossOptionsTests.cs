@@ -50,7 +50,7 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
         var upstream = randn(6, 6, dtype: ScalarType.Float64, generator: generator);
         var rows = tensor(new long[] { 0, 2, 3, 5, 7, 9 });
         var input = features.clone().requires_grad_();
-        (CpuKernels.Similarity(input, FeatureSimilarity.CenteredCosine, rows) * upstream).sum().backward();
+        (FeatureSimilarities.Pairwise(input, FeatureSimilarity.CenteredCosine, rows) * upstream).sum().backward();
         var analytic = input.grad!.Doubles();
 
         double Objective(Tensor f) => (FeatureSimilarities.Pairwise(f, FeatureSimilarity.CenteredCosine, rows) * upstream).sum().item<double>();

@@ -8,16 +8,16 @@ using static TorchSharp.torch;
 namespace RankSim.Cpu;
 
 /// <summary>
-/// The row-wise parts of <see cref="GramRowsFunction"/> for float32 features on the CPU, in managed code: gathering and
-/// normalizing the kept rows (forward) and the normalization's Jacobian, written straight into the full [B, D] gradient
-/// with zero rows for the samples that were not kept (backward). The same formulas as <see cref="GramFunction"/>, with
-/// the squared norms and the dot products n . dn summed in float64; one pass over the rows replaces about a dozen
+/// The row-wise parts of the similarity S = n n^T for float32 features on the CPU, in managed code: gathering and
+/// normalizing the kept rows, n = f / max(||f||, eps) (forward), and the normalization's Jacobian, written straight into
+/// the full [B, D] gradient with zero rows for the samples that were not kept (backward); also G + G^T by tiles. The
+/// squared norms and the dot products n . dn are summed in float64; one pass over the rows replaces about a dozen
 /// libtorch operations, which dominate the cost for the small M of age-like labels. Callers keep every whole-tensor
-/// span within <see cref="CpuKernels.MaxSpanBytes"/> (<see cref="CpuKernels.Similarity"/> decides).
+/// span within <see cref="CpuKernels.MaxSpanBytes"/> (<see cref="CpuKernels.TakesGram"/> decides).
 /// </summary>
 internal static class GramRows
 {
-    /// <summary>The smallest normal float32, the least row scale (as <see cref="FeatureSimilarities.RowScale"/>).</summary>
+    /// <summary>The smallest normal float32, the least row scale.</summary>
     private const float SmallestNormal = 1.17549435e-38f;
 
     /// <summary>Side of the square tiles of <see cref="SymmetricSum"/>: two 32 x 32 float tiles fit in any L1 cache.</summary>
@@ -26,9 +26,10 @@ internal static class GramRows
     /// <summary>
     /// The kept rows of <paramref name="features"/> [B, D] (all rows when <paramref name="rows"/> is null), normalized
     /// for cosine: n = (f / s) / max(||f / s||, eps / s) = f / max(||f||, eps) with s the row's largest magnitude (at
-    /// least the smallest normal float). <paramref name="features"/> must be contiguous. Returns n [M, D], and for cosine the denominators max(||f / s||, eps) [M] and the scales s [M].
+    /// least the smallest normal float). <paramref name="features"/> must be contiguous. Returns n [M, D], and for cosine
+    /// the denominators max(||f / s||, eps / s) [M] and the scales s [M].
     /// </summary>
-    public static (Tensor Normalized, Tensor? Denominators, Tensor? Scales) Normalize(Tensor features, Tensor? rows, bool cosine)
+    public static (Tensor Normalized, Tensor? Denominators, Tensor? Scales) Normalize(Tensor features, Tensor? rows, bool cosine, double epsilon)
     {
         long m = rows?.shape[0] ?? features.shape[0];
         int d = (int)features.shape[1];
@@ -53,7 +54,7 @@ internal static class GramRows
                     continue;
                 }
 
-                (blockDenominators[r], blockScales[r]) = NormalizeRow(input, output);
+                (blockDenominators[r], blockScales[r]) = NormalizeRow(input, output, epsilon);
             }
         });
         return (normalized, denominators, scales);
@@ -158,7 +159,7 @@ internal static class GramRows
     /// all-zero row). Divisions are the slow instruction here.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static (float Denominator, float Scale) NormalizeRow(ReadOnlySpan<float> input, Span<float> output)
+    private static (float Denominator, float Scale) NormalizeRow(ReadOnlySpan<float> input, Span<float> output, double epsilon)
     {
         var largest = Vector256<float>.Zero;
         var squares = Vector256<double>.Zero;
@@ -186,7 +187,7 @@ internal static class GramRows
 
         // max(||f / s||, eps / s): s times it is max(||f||, eps), normalize's clamp (a zero row's gradient is dn / eps).
         scale = MathF.Max(scale, SmallestNormal);
-        float denominator = (float)Math.Max(Math.Sqrt(sum) / scale, FeatureSimilarities.NormalizationEpsilon / scale);
+        float denominator = (float)Math.Max(Math.Sqrt(sum) / scale, epsilon / scale);
         Scale(input, 1.0 / ((double)scale * denominator), output);
         return (denominator, scale);
     }

@@ -9,12 +9,12 @@ using static TorchSharp.torch;
 namespace RankSim.Cpu;
 
 /// <summary>
-/// The CPU kernel for <see cref="Ranks"/> on float32 and float64 matrices. Each row is ranked by whichever of three
-/// methods is fastest for its length: counting with vector compares how many values precede each one (short float32
-/// rows), insertion sort (short float64 rows), or a stable least-significant-digit radix sort of the values'
-/// order-preserving bit patterns (one byte a pass; a pass whose byte is the same for the whole row is skipped). Rows are
-/// shared out by <see cref="RowBlocks"/>. It gives exactly what libtorch's stable sort followed by a scatter of positions
-/// gives: ties in index order, -0 equal to +0, and every NaN (any sign or payload) one value above +infinity.
+/// Row-wise normalized ranks (descending or ascending, index-order or average ties) of float32 and float64 matrices on
+/// the CPU. Each row is ranked by whichever of three methods is fastest for its length: counting with vector compares
+/// how many values precede each one (short float32 rows), insertion sort (short float64 rows), or a stable
+/// least-significant-digit radix sort of the values' order-preserving bit patterns (one byte a pass; a pass whose byte
+/// is the same for the whole row is skipped). Rows are shared out by <see cref="RowBlocks"/>. It gives exactly what
+/// libtorch's stable sort followed by a scatter of positions gives: ties in index order, -0 equal to +0, and every NaN (any sign or payload) one value above +infinity.
 /// </summary>
 internal static class RowRanker
 {

@@ -11,7 +11,7 @@ namespace RankSim.Cpu;
 /// the [M, M] distance matrix. The labels are sorted once; for anchor i the distances to the labels left of it in that
 /// order grow as one walks left, and to the labels right of it as one walks right (floating-point subtraction is
 /// monotonic), so merging the two walks lists row i in distance order in O(M). Runs of exactly equal distances are then
-/// put in index order (or given their mean rank). The result equals <see cref="LabelSimilarity.Ranks"/> exactly.
+/// put in index order (or given their mean rank). The result equals the ranks of the sorted distance matrix exactly.
 /// </summary>
 internal static class ScalarLabelRanker
 {

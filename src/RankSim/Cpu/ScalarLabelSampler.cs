@@ -6,22 +6,23 @@ using static TorchSharp.torch;
 
 namespace RankSim.Cpu;
 
-/// <summary>The CPU kernel for <see cref="DistinctLabelSampler"/> on scalar labels.</summary>
+/// <summary>
+/// One sample per distinct scalar label on the CPU, by one managed sort of the labels instead of about a dozen tensor
+/// operations: <see cref="Groups"/> finds the groups of exactly equal labels (-0 equal to +0), <see cref="Choose"/> keeps
+/// the member of each group that comes first in a given random order.
+/// </summary>
 internal static class ScalarLabelSampler
 {
     /// <summary>
-    /// <see cref="DistinctLabelSampler.Sample"/> for a contiguous column [B, 1] of float32 or float64 labels on the CPU: the
-    /// same groups (exact equality, -0 equal to +0), the same draw from the generator and the same choice, found by one
-    /// sort of the labels in managed code instead of about a dozen tensor operations.
+    /// The group of every label of a contiguous column [B, 1] of float32 or float64 labels on the CPU: groups numbered in
+    /// ascending label order, and their number in <paramref name="distinct"/>; null when every label is distinct.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Tensor? Sample(Tensor labels, Generator? generator)
+    public static int[]? Groups(Tensor labels, out int distinct)
     {
         int batch = (int)labels.shape[0];
         var keyBuffer = ArrayPool<double>.Shared.Rent(batch);
         var memberBuffer = ArrayPool<int>.Shared.Rent(batch);
-        var groupBuffer = ArrayPool<int>.Shared.Rent(batch);
-        var takenBuffer = ArrayPool<bool>.Shared.Rent(batch);
         try
         {
             var keys = keyBuffer.AsSpan(0, batch);
@@ -45,26 +46,39 @@ internal static class ScalarLabelSampler
             }
 
             keys.Sort(members);
-            var groupOf = groupBuffer.AsSpan(0, batch);
-            int distinct = 0;
+            var groupOf = new int[batch];
+            distinct = 0;
             for (int k = 0; k < batch; k++)
             {
                 distinct += k == 0 || keys[k] != keys[k - 1] ? 1 : 0;
                 groupOf[members[k]] = distinct - 1;
             }
 
-            if (distinct == batch)
-            {
-                return null;
-            }
+            return distinct == batch ? null : groupOf;
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(keyBuffer);
+            ArrayPool<int>.Shared.Return(memberBuffer);
+        }
+    }
 
-            using var scope = NewDisposeScope();
-            var order = MemoryMarshal.Cast<byte, long>(DistinctLabelSampler.DrawOrder(batch, labels.device, generator).bytes);
+    /// <summary>
+    /// The member of each of the <paramref name="distinct"/> groups that comes first in <paramref name="order"/> (a
+    /// permutation of the samples, int64 [B] on the CPU): their indices, ascending, int64 [distinct] on <paramref name="device"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static Tensor Choose(int[] groupOf, int distinct, Tensor order, Device device)
+    {
+        var takenBuffer = ArrayPool<bool>.Shared.Rent(distinct);
+        var chosenBuffer = ArrayPool<int>.Shared.Rent(distinct);
+        try
+        {
             var taken = takenBuffer.AsSpan(0, distinct);
             taken.Clear();
-            var chosen = members[..distinct];
+            var chosen = chosenBuffer.AsSpan(0, distinct);
             int count = 0;
-            foreach (long sample in order)
+            foreach (long sample in MemoryMarshal.Cast<byte, long>(order.bytes))
             {
                 ref bool groupTaken = ref taken[groupOf[(int)sample]];
                 if (!groupTaken)
@@ -75,21 +89,19 @@ internal static class ScalarLabelSampler
             }
 
             chosen.Sort();
-            var result = empty(distinct, dtype: ScalarType.Int64, device: labels.device);
+            var result = empty(distinct, dtype: ScalarType.Int64, device: device);
             var target = MemoryMarshal.Cast<byte, long>(result.bytes);
             for (int k = 0; k < distinct; k++)
             {
                 target[k] = chosen[k];
             }
 
-            return result.MoveToOuterDisposeScope();
+            return result;
         }
         finally
         {
-            ArrayPool<double>.Shared.Return(keyBuffer);
-            ArrayPool<int>.Shared.Return(memberBuffer);
-            ArrayPool<int>.Shared.Return(groupBuffer);
             ArrayPool<bool>.Shared.Return(takenBuffer);
+            ArrayPool<int>.Shared.Return(chosenBuffer);
         }
     }
 }

@@ -42,7 +42,7 @@ internal static class BlackboxRank
         InputValidation.RequireLive(scores, nameof(scores));
         InputValidation.RequireLambda(interpolationLambda, nameof(interpolationLambda));
         InputValidation.RequireRankScores(scores, nameof(scores));
-        return CpuKernels.BlackboxRank(scores, interpolationLambda);
+        return BlackboxRankFunction.Apply(scores, interpolationLambda, perRow: false);
     }
 
     /// <summary>The dtype ranks are computed in: float64 stays, everything else becomes float32.</summary>
@@ -92,79 +92,76 @@ internal static class BlackboxRank
     }
 
     /// <summary>
-    /// The custom autograd function of the formula above, by tensor operations (any device). It saves the scores and the
-    /// ranks it returns; changing either in place before backward makes backward fail with a catchable error, as for
-    /// libtorch's own functions. <c>Cpu.BlackboxRankRowsFunction</c> computes the same on the CPU.
+    /// The custom autograd function of the ranks and their blackbox gradient. Forward ranks the rows by
+    /// <see cref="RowRanker"/> where <see cref="CpuKernels.TakesScoreRows"/> says so, else by <see cref="Ranks.Descending"/>;
+    /// backward follows the same choice (<see cref="BlackboxGradientRows"/> or <see cref="Gradient"/>;
+    /// <see cref="GradientPerRow"/> on both paths). It saves the scores and the ranks it returns; changing either in place
+    /// before backward makes backward fail with a catchable error, as for libtorch's own functions.
     /// </summary>
     internal sealed class BlackboxRankFunction : autograd.SingleTensorFunction<BlackboxRankFunction>
     {
+        private const string LambdaKey = "lambda";
+        private const string PerRowKey = "perRow";
+        private const string DtypeKey = "dtype";
+        private const string ShapeKey = "shape";
+        private const string KernelKey = "kernel";
+
         public override string Name => nameof(BlackboxRankFunction);
 
-        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) =>
-            Forward(ctx, vars, scores => scores, rows => Ranks.Descending(rows, RankTies.IndexOrder));
+        /// <summary>Ranks of scores [N] or [R, N] (validated), differentiable with strength lambda (per row when <paramref name="perRow"/>).</summary>
+        public static Tensor Apply(Tensor scores, double lambda, bool perRow) => apply(scores, lambda, perRow);
 
-        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-            Backward(ctx, grad_output, Name, Gradient);
-    }
-
-    private const string LambdaKey = "lambda";
-    private const string PerRowKey = "perRow";
-    private const string DtypeKey = "dtype";
-    private const string ShapeKey = "shape";
-
-    /// <summary>
-    /// The forward pass shared by the tensor and the CPU function: the scores as rows [R, N] in the working dtype (made
-    /// ready by <paramref name="prepareRows"/>), ranked by <paramref name="rank"/>; saves what <see cref="Backward"/>
-    /// needs and returns the ranks in the scores' shape.
-    /// </summary>
-    internal static Tensor Forward(autograd.AutogradContext ctx, object[] vars, Func<Tensor, Tensor> prepareRows, Func<Tensor, Tensor> rank)
-    {
-        var scores = (Tensor)vars[0];
-        using var scope = NewDisposeScope();
-        var rows = prepareRows(scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype)));
-        var ranks = rank(rows);
-
-        // The ranks are saved as a detached alias of the result (same storage and version counter): saving the returned
-        // tensor itself made a call 3x slower at N = 1024 (measured), a copy costs 64 MB at N = 4096.
-        ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
-        ctx.save_data(LambdaKey, (double)vars[1]);
-        ctx.save_data(PerRowKey, (bool)vars[2]);
-        ctx.save_data(DtypeKey, scores.dtype);
-        ctx.save_data(ShapeKey, scores.shape);
-
-        // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
-        var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
-        return output.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The backward pass shared by the tensor and the CPU function: the saved scores and ranks, the upstream gradient made
-    /// dense in the ranks' dtype, <paramref name="gradient"/>(scores, upstream, ranks, lambda) of shape [R, N], returned
-    /// in the scores' shape and dtype. Runs inside <see cref="BackwardGuard.Run"/>.
-    /// </summary>
-    internal static List<Tensor> Backward(autograd.AutogradContext ctx, Tensor gradOutput, string name, Func<Tensor, Tensor, Tensor, double, Tensor> gradient) =>
-        BackwardGuard.Run(name, 3, () =>
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
+            var scores = (Tensor)vars[0];
+            bool kernel = CpuKernels.TakesScoreRows(scores);
             using var scope = NewDisposeScope();
-            var saved = ctx.get_saved_variables();
-
-            // Detached: a saved leaf that requires grad comes back requiring grad, and every view of it taken here
-            // would then be recorded by autograd.
-            var scores = saved[0].detach();
-            var ranks = saved[1].detach();
-            var upstream = BackwardGuard.Dense(gradOutput, ranks.dtype);
-            if (upstream is null)
+            var rows = scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype));
+            if (kernel)
             {
-                return [null!, null!, null!];
+                rows = RowBlocks.Contiguous(rows);
             }
 
-            double lambda = (double)ctx.get_data(LambdaKey);
-            var dtype = (ScalarType)ctx.get_data(DtypeKey);
-            var shape = (long[])ctx.get_data(ShapeKey);
-            var rowUpstream = upstream.reshape(ranks.shape);
-            var result = (bool)ctx.get_data(PerRowKey)
-                ? GradientPerRow(scores, rowUpstream, ranks, lambda)
-                : gradient(scores, rowUpstream, ranks, lambda);
-            return [result.reshape(shape).to(dtype).MoveToOuterDisposeScope(), null!, null!];
-        });
+            var ranks = kernel ? RowRanker.Rank(rows, descending: true, RankTies.IndexOrder) : Ranks.Descending(rows, RankTies.IndexOrder);
+
+            // The ranks are saved as a detached alias of the result (same storage and version counter): saving the returned
+            // tensor itself made a call 3x slower at N = 1024 (measured), a copy costs 64 MB at N = 4096.
+            ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
+            ctx.save_data(LambdaKey, (double)vars[1]);
+            ctx.save_data(PerRowKey, (bool)vars[2]);
+            ctx.save_data(DtypeKey, scores.dtype);
+            ctx.save_data(ShapeKey, scores.shape);
+            ctx.save_data(KernelKey, kernel);
+
+            // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
+            var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
+            return output.MoveToOuterDisposeScope();
+        }
+
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
+            BackwardGuard.Run(Name, 3, () =>
+            {
+                using var scope = NewDisposeScope();
+                var saved = ctx.get_saved_variables();
+
+                // Detached: a saved leaf that requires grad comes back requiring grad, and every view of it taken here
+                // would then be recorded by autograd.
+                var scores = saved[0].detach();
+                var ranks = saved[1].detach();
+                var upstream = BackwardGuard.Dense(grad_output, ranks.dtype);
+                if (upstream is null)
+                {
+                    return [null!, null!, null!];
+                }
+
+                double lambda = (double)ctx.get_data(LambdaKey);
+                var rowUpstream = upstream.reshape(ranks.shape);
+                var result = (bool)ctx.get_data(PerRowKey)
+                    ? GradientPerRow(scores, rowUpstream, ranks, lambda)
+                    : (bool)ctx.get_data(KernelKey)
+                        ? BlackboxGradientRows.Compute(scores, RowBlocks.Contiguous(rowUpstream), ranks, lambda, GradientEpsilon)
+                        : Gradient(scores, rowUpstream, ranks, lambda);
+                return [result.reshape((long[])ctx.get_data(ShapeKey)).to((ScalarType)ctx.get_data(DtypeKey)).MoveToOuterDisposeScope(), null!, null!];
+            });
+    }
 }

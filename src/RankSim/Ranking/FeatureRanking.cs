@@ -1,4 +1,3 @@
-using RankSim.Cpu;
 using static TorchSharp.torch;
 using Reduction = TorchSharp.torch.nn.Reduction;
 
@@ -76,7 +75,7 @@ public sealed class BlackboxRanking : FeatureRanking
     public PerturbationScaling Scaling { get; }
 
     internal override Tensor Objective(Tensor similarity, Tensor labelRanks, Reduction reduction) =>
-        CpuKernels.Objective(similarity, labelRanks, InterpolationLambda, reduction, Scaling);
+        RankSimObjective.Blackbox(similarity, labelRanks, InterpolationLambda, reduction, Scaling);
 
     /// <summary>For example <c>Blackbox(lambda 2, Paper)</c>.</summary>
     /// <returns>The choice and its settings, in one line.</returns>
@@ -96,7 +95,7 @@ public sealed class SoftRanking : FeatureRanking
     public double RegularizationStrength { get; }
 
     internal override Tensor Objective(Tensor similarity, Tensor labelRanks, Reduction reduction) =>
-        CpuKernels.SoftObjective(similarity, labelRanks, RegularizationStrength, reduction);
+        RankSimObjective.Soft(similarity, labelRanks, RegularizationStrength, reduction);
 
     /// <summary>For example <c>Soft(epsilon 0.1)</c>.</summary>
     /// <returns>The choice and its setting, in one line.</returns>

@@ -1,3 +1,4 @@
+using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -11,10 +12,19 @@ namespace RankSim;
 /// (ties included) without negating. Equal values are ranked in index order (or share their mean rank, see
 /// <see cref="RankTies"/>) on every device. Every NaN, whatever its sign or payload, ranks as one value above +infinity
 /// (libtorch's sort order). This is the device-agnostic formula: one stable sort per matrix and one scatter of positions
-/// (no argsort of an argsort). On the CPU, <c>Cpu.RowRanker</c> gives the same ranks.
+/// (no argsort of an argsort). On the CPU, <see cref="RowRanker"/> gives the same ranks.
 /// </summary>
 internal static class Ranks
 {
+    /// <summary>
+    /// Normalized ranks of each row of <paramref name="values"/> [R, N] in its floating dtype: by <see cref="RowRanker"/>
+    /// for float32 or float64 rows on the CPU, else by <see cref="Descending"/> or <see cref="Ascending"/>.
+    /// </summary>
+    public static Tensor Rows(Tensor values, bool descending, RankTies ties) =>
+        CpuKernels.TakesRowRanks(values)
+            ? RowRanker.Rank(values, descending, ties)
+            : descending ? Descending(values, ties) : Ascending(values, ties);
+
     /// <summary>Normalized descending ranks of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
     public static Tensor Descending(Tensor values, RankTies ties) => BySort(values, ties, descending: true);
 

@@ -22,7 +22,7 @@ namespace RankSim;
 /// epsilon); returned in float32, or float64 for float64 scores. A non-finite upstream gradient makes at least its block,
 /// and the blocks after it in sorted order, non-finite. The device-agnostic formula finds v with the min-max formula
 /// v_i = min over j &lt;= i of max over k &gt;= i of mean(y_j..y_k) (O(N^2) memory per row, rows in chunks); on the CPU
-/// <c>Cpu.SoftRankRowsFunction</c> runs pool-adjacent-violators (O(N log N) per row) with the same arithmetic.
+/// <see cref="SoftRankRows"/> runs pool-adjacent-violators (O(N log N) per row) with the same arithmetic.
 /// </remarks>
 internal static class SoftRank
 {
@@ -46,7 +46,7 @@ internal static class SoftRank
         InputValidation.RequireLive(scores, nameof(scores));
         RequireRegularization(regularization, nameof(regularization));
         InputValidation.RequireRankScores(scores, nameof(scores));
-        return CpuKernels.SoftRanks(scores, regularization);
+        return SoftRankFunction.Apply(scores, regularization);
     }
 
     /// <summary>Throws unless <paramref name="regularization"/> is in [<see cref="MinRegularization"/>, <see cref="MaxRegularization"/>].</summary>
@@ -143,70 +143,80 @@ internal static class SoftRank
     }
 
     /// <summary>
-    /// The custom autograd function of the formulas above, by tensor operations (any device); <c>Cpu.SoftRankRowsFunction</c>
-    /// computes the same on the CPU. vars: scores (floating, [N] or [R, N]), regularization (double).
+    /// The custom autograd function of the soft ranks. Forward computes them by <see cref="SoftRankRows"/> where
+    /// <see cref="CpuKernels.TakesScoreRows"/> says so, else by <see cref="Forward"/>; backward follows the same choice
+    /// (<see cref="SoftRankRows.Gradient"/> or <see cref="Gradient"/>).
     /// </summary>
     internal sealed class SoftRankFunction : autograd.SingleTensorFunction<SoftRankFunction>
     {
+        private const string RegularizationKey = "regularization";
+        private const string DtypeKey = "dtype";
+        private const string ShapeKey = "shape";
+        private const string KernelKey = "kernel";
+
         public override string Name => nameof(SoftRankFunction);
 
-        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => ForwardShared(ctx, vars, Forward);
+        /// <summary>Soft ranks of scores [N] or [R, N] (validated) with regularization epsilon, differentiable.</summary>
+        public static Tensor Apply(Tensor scores, double regularization) => apply(scores, regularization);
 
-        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) => BackwardShared(ctx, grad_output, Name, Gradient);
-    }
-
-    private const string RegularizationKey = "regularization";
-    private const string DtypeKey = "dtype";
-    private const string ShapeKey = "shape";
-
-    /// <summary>
-    /// The forward pass shared by the tensor and the CPU function: the scores as contiguous rows [R, N] in the working
-    /// dtype (float64 stays, everything else becomes float32), the soft ranks and the tensors to save by
-    /// <paramref name="forward"/>, the ranks returned in the scores' shape and the working dtype.
-    /// </summary>
-    internal static Tensor ForwardShared(autograd.AutogradContext ctx, object[] vars, Func<Tensor, double, (Tensor Ranks, Tensor[] Saved)> forward)
-    {
-        var scores = (Tensor)vars[0];
-        double regularization = (double)vars[1];
-        using var scope = NewDisposeScope();
-        var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(BlackboxRank.WorkingDtype(scores.dtype)));
-        var (ranks, saved) = forward(rows, regularization);
-        ctx.save_for_backward(saved.Select(t => t.MoveToOuterDisposeScope()).ToList());
-        ctx.save_data(RegularizationKey, regularization);
-        ctx.save_data(DtypeKey, scores.dtype);
-        ctx.save_data(ShapeKey, scores.shape);
-
-        // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
-        var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
-        return output.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The backward pass shared by the tensor and the CPU function: the upstream gradient made dense in the working dtype
-    /// as rows [R, N], <paramref name="gradient"/>(upstream, saved, epsilon) in the working dtype, returned in the scores'
-    /// shape and dtype (saturated to float16's or bfloat16's range). Runs inside <see cref="BackwardGuard.Run"/>.
-    /// </summary>
-    internal static List<Tensor> BackwardShared(
-        autograd.AutogradContext ctx, Tensor gradOutput, string name, Func<Tensor, Tensor[], double, Tensor> gradient) =>
-        BackwardGuard.Run(name, 2, () =>
+        /// <summary>vars: scores (floating, [N] or [R, N]), regularization (double).</summary>
+        public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
+            var scores = (Tensor)vars[0];
+            double regularization = (double)vars[1];
+            bool kernel = CpuKernels.TakesScoreRows(scores);
             using var scope = NewDisposeScope();
-            var saved = ctx.get_saved_variables().ToArray();
-            var dtype = (ScalarType)ctx.get_data(DtypeKey);
-            var upstream = BackwardGuard.Dense(gradOutput, BlackboxRank.WorkingDtype(dtype));
-            if (upstream is null)
+            var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(BlackboxRank.WorkingDtype(scores.dtype)));
+            Tensor ranks;
+            if (kernel)
             {
-                return [null!, null!];
+                (ranks, var order, var blockEnds) = SoftRankRows.Forward(rows, regularization, GapCap(rows.shape[1]));
+                ctx.save_for_backward([order.MoveToOuterDisposeScope(), blockEnds.MoveToOuterDisposeScope()]);
+            }
+            else
+            {
+                (ranks, var saved) = Forward(rows, regularization);
+                ctx.save_for_backward(saved.Select(t => t.MoveToOuterDisposeScope()).ToList());
             }
 
-            var rows = RowBlocks.Contiguous(upstream.reshape(saved[0].shape));
-            var result = gradient(rows, saved, (double)ctx.get_data(RegularizationKey));
-            if (dtype is ScalarType.Float16 or ScalarType.BFloat16)
-            {
-                double limit = dtype == ScalarType.Float16 ? 65504 : 3.3895313892515355e38;
-                result = result.clamp(-limit, limit);
-            }
+            ctx.save_data(RegularizationKey, regularization);
+            ctx.save_data(DtypeKey, scores.dtype);
+            ctx.save_data(ShapeKey, scores.shape);
+            ctx.save_data(KernelKey, kernel);
 
-            return [result.reshape((long[])ctx.get_data(ShapeKey)).to(dtype).MoveToOuterDisposeScope(), null!];
-        });
+            // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
+            var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
+            return output.MoveToOuterDisposeScope();
+        }
+
+        /// <summary>
+        /// The upstream gradient made dense in the working dtype as rows [R, N], the gradient in the working dtype, returned
+        /// in the scores' shape and dtype (saturated to float16's or bfloat16's range). Runs inside <see cref="BackwardGuard.Run"/>.
+        /// </summary>
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
+            BackwardGuard.Run(Name, 2, () =>
+            {
+                using var scope = NewDisposeScope();
+                var saved = ctx.get_saved_variables().ToArray();
+                var dtype = (ScalarType)ctx.get_data(DtypeKey);
+                var upstream = BackwardGuard.Dense(grad_output, BlackboxRank.WorkingDtype(dtype));
+                if (upstream is null)
+                {
+                    return [null!, null!];
+                }
+
+                var rows = RowBlocks.Contiguous(upstream.reshape(saved[0].shape));
+                double regularization = (double)ctx.get_data(RegularizationKey);
+                var result = (bool)ctx.get_data(KernelKey)
+                    ? SoftRankRows.Gradient(rows, saved[0], saved[1], regularization)
+                    : Gradient(rows, saved, regularization);
+                if (dtype is ScalarType.Float16 or ScalarType.BFloat16)
+                {
+                    double limit = dtype == ScalarType.Float16 ? 65504 : 3.3895313892515355e38;
+                    result = result.clamp(-limit, limit);
+                }
+
+                return [result.reshape((long[])ctx.get_data(ShapeKey)).to(dtype).MoveToOuterDisposeScope(), null!];
+            });
+    }
 }

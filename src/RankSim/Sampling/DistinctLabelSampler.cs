@@ -1,3 +1,4 @@
+using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -12,11 +13,33 @@ internal static class DistinctLabelSampler
 {
     /// <summary>
     /// Indices [M] (int64, ascending, on the labels' device) of one sample per distinct row of <paramref name="labels"/> [B, K],
-    /// or null when all labels are distinct (every sample is kept, nothing is drawn), by tensor operations on any device.
-    /// The only device-to-host synchronization is the one that gives the number of distinct labels its shape; no loop over labels.
-    /// (<c>Cpu.ScalarLabelSampler</c> gives the same result for scalar labels on the CPU, from the same draw.)
+    /// or null when all labels are distinct (every sample is kept, nothing is drawn). Scalar labels on the CPU are grouped
+    /// by <see cref="ScalarLabelSampler"/>; everything else by <see cref="SampleByTensors"/>. Both draw the same order from
+    /// the generator and keep the same samples.
     /// </summary>
     public static Tensor? Sample(Tensor labels, Generator? generator)
+    {
+        if (!CpuKernels.TakesScalarLabelSample(labels))
+        {
+            return SampleByTensors(labels, generator);
+        }
+
+        var groups = ScalarLabelSampler.Groups(labels, out int distinct);
+        if (groups is null)
+        {
+            return null;
+        }
+
+        using var scope = NewDisposeScope();
+        var order = DrawOrder(labels.shape[0], labels.device, generator);
+        return ScalarLabelSampler.Choose(groups, distinct, order, labels.device).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <see cref="Sample"/> by tensor operations on any device (what CUDA runs). The only device-to-host synchronization is
+    /// the one that gives the number of distinct labels its shape; no loop over labels.
+    /// </summary>
+    public static Tensor? SampleByTensors(Tensor labels, Generator? generator)
     {
         using var scope = NewDisposeScope();
         long batch = labels.shape[0];

@@ -44,8 +44,8 @@ internal static class FeatureSimilarities
     {
         InputValidation.RequireDefined(similarity, nameof(similarity));
         return similarity == FeatureSimilarity.CenteredCosine
-            ? GramFunction.apply(Center(features, rows), null!, true)
-            : GramFunction.apply(features, rows!, similarity == FeatureSimilarity.Cosine);
+            ? GramFunction.Apply(Center(features, rows), null, true)
+            : GramFunction.Apply(features, rows, similarity == FeatureSimilarity.Cosine);
     }
 
     /// <summary>

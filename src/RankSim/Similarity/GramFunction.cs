@@ -1,4 +1,5 @@
 using RankSim.Autograd;
+using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -6,49 +7,87 @@ namespace RankSim;
 
 /// <summary>
 /// S = n n^T for the kept rows of the features, with n = normalize(f) (cosine) or n = f (dot product), as one custom
-/// autograd function of tensor operations (any device). Its backward pass needs one matrix product where autograd's
-/// generic graph needs two: for the upstream gradient G, dL/dn = (G + G^T) n. The normalization's Jacobian is applied
-/// directly, dL/df = (dn - n (n . dn)) / max(||f||, eps) per row, with ||f|| computed as s ||f / s|| (s the row's
-/// largest magnitude, see <see cref="FeatureSimilarities.RowScale"/>) so that it neither overflows nor underflows; for
-/// an all-zero row n = 0 and this is dn / eps, finite, as <c>normalize</c>'s own backward gives. Rows that were not
-/// kept get a zero gradient. <c>Cpu.GramRowsFunction</c> computes the same on the CPU with managed row kernels.
+/// autograd function. Its backward pass needs one matrix product where autograd's generic graph needs two: for the
+/// upstream gradient G, dL/dn = (G + G^T) n. The normalization's Jacobian is applied directly,
+/// dL/df = (dn - n (n . dn)) / max(||f||, eps) per row, with ||f|| computed as s ||f / s|| (s the row's largest
+/// magnitude, see <see cref="FeatureSimilarities.RowScale"/>) so that it neither overflows nor underflows; for an all-zero
+/// row n = 0 and this is dn / eps, finite, as <c>normalize</c>'s own backward gives. Rows that were not kept get a zero
+/// gradient. Float32 features on the CPU take the row kernels of <see cref="GramRows"/> for everything but the two matrix
+/// products (where <see cref="CpuKernels.TakesGram"/> says so); everything else takes the tensor formulas below. The
+/// choice is made in forward and followed by backward.
 /// </summary>
 internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
 {
     private const string CosineKey = "cosine";
     private const string BatchKey = "batch";
+    private const string KernelKey = "kernel";
 
     public override string Name => nameof(GramFunction);
 
+    /// <summary>S [M, M] of the rows <paramref name="rows"/> (int64 [M], or null for all) of features [B, D] (float32 or float64).</summary>
+    public static Tensor Apply(Tensor features, Tensor? rows, bool cosine) => apply(features, rows!, cosine);
+
     /// <summary>vars: features [B, D] (float32 or float64), kept rows (int64 [M] or null for all), cosine (bool).</summary>
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) =>
-        Forward(ctx, vars, (features, rows, cosine) =>
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var features = (Tensor)vars[0];
+        var rows = (Tensor?)vars[1];
+        bool cosine = (bool)vars[2];
+        bool kernel = CpuKernels.TakesGram(features, rows?.shape[0] ?? features.shape[0]);
+        using var scope = NewDisposeScope();
+        ctx.save_data(CosineKey, cosine);
+        ctx.save_data(BatchKey, features.shape[0]);
+        ctx.save_data(KernelKey, kernel);
+        if (kernel)
         {
-            // Without rows the caller's features themselves are saved (dot product): changing them in place before
-            // backward makes backward fail with a catchable error, as for libtorch's own functions.
-            var kept = rows is null ? features.detach() : features.index_select(0, rows);
-            if (!cosine)
+            // n is always a new tensor (gathered rows), so nothing of the caller's is saved.
+            var (n, denominators, scales) = GramRows.Normalize(RowBlocks.Contiguous(features), rows, cosine, FeatureSimilarities.NormalizationEpsilon);
+            ctx.save_for_backward([n.MoveToOuterDisposeScope(), rows!, denominators?.MoveToOuterDisposeScope()!, scales?.MoveToOuterDisposeScope()!]);
+            return n.mm(n.t()).MoveToOuterDisposeScope();
+        }
+
+        // Without rows the caller's features themselves are saved (dot product): changing them in place before
+        // backward makes backward fail with a catchable error, as for libtorch's own functions.
+        var kept = rows is null ? features.detach() : features.index_select(0, rows);
+        if (!cosine)
+        {
+            // Saved tensors must outlive this call's scope: they move out with the result.
+            ctx.save_for_backward([kept.MoveToOuterDisposeScope(), rows!]);
+            return kept.mm(kept.t()).MoveToOuterDisposeScope();
+        }
+
+        // n = f / max(||f||, eps), as normalize computes it, with ||f|| = s ||f / s|| so that it neither overflows nor
+        // underflows: denominator = max(||f / s||, eps / s), and s * denominator = max(||f||, eps).
+        var scale = FeatureSimilarities.RowScale(kept);
+        var scaled = kept / scale;
+        var denominator = scaled.norm(1, keepdim: true).maximum(scale.reciprocal().mul_(FeatureSimilarities.NormalizationEpsilon));
+        var normalized = scaled.div_(denominator);
+        ctx.save_for_backward([normalized.MoveToOuterDisposeScope(), rows!, denominator.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope()]);
+        return normalized.mm(normalized.t()).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>dL/df [B, D] (the saved n first), inside <see cref="BackwardGuard.Run"/>; the upstream gradient made dense in n's dtype.</summary>
+    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
+        BackwardGuard.Run(Name, 3, () =>
+        {
+            using var scope = NewDisposeScope();
+            var saved = ctx.get_saved_variables();
+            var n = saved[0];
+            var upstream = BackwardGuard.Dense(grad_output, n.dtype);
+            if (upstream is null)
             {
-                // Saved tensors must outlive this call's scope: they move out with the result.
-                ctx.save_for_backward([kept.MoveToOuterDisposeScope(), rows!]);
-                return kept.mm(kept.t());
+                return [null!, null!, null!];
             }
 
-            // n = f / max(||f||, eps), as normalize computes it, with ||f|| = s ||f / s|| so that it neither overflows nor
-            // underflows: denominator = max(||f / s||, eps / s), and s * denominator = max(||f||, eps).
-            var scale = FeatureSimilarities.RowScale(kept);
-            var scaled = kept / scale;
-            var denominator = scaled.norm(1, keepdim: true).maximum(scale.reciprocal().mul_(FeatureSimilarities.NormalizationEpsilon));
-            var normalized = scaled.div_(denominator);
-            ctx.save_for_backward([normalized.MoveToOuterDisposeScope(), rows!, denominator.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope()]);
-            return normalized.mm(normalized.t());
-        });
-
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-        Backward(ctx, grad_output, Name, n => n.dtype, (upstream, saved, cosine, batch) =>
-        {
-            var n = saved[0];
+            bool cosine = (bool)ctx.get_data(CosineKey);
+            long batch = (long)ctx.get_data(BatchKey);
             var rows = saved[1];
+            if ((bool)ctx.get_data(KernelKey))
+            {
+                var normalizedGradient = GramRows.SymmetricSum(upstream).mm(n);
+                return [GramRows.Gradient(normalizedGradient, n, rows, cosine ? saved[2] : null, cosine ? saved[3] : null, batch).MoveToOuterDisposeScope(), null!, null!];
+            }
+
             var gradient = (upstream + upstream.t()).mm(n);
             if (cosine)
             {
@@ -58,46 +97,9 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
                 gradient = gradient.addcmul_(n, along, value: -1).div_(saved[2]).div_(saved[3]);
             }
 
-            return rows is null
+            var result = rows is null
                 ? gradient
                 : zeros(batch, gradient.shape[1], dtype: gradient.dtype, device: gradient.device).index_copy_(0, rows, gradient);
-        });
-
-    /// <summary>
-    /// The forward pass shared with <c>Cpu.GramRowsFunction</c>: reads vars (features, kept rows or null, cosine), records
-    /// what backward needs besides the tensors, and returns <paramref name="similarity"/>(features, rows, cosine), which
-    /// saves its tensors for backward (moving them out of this call's dispose scope) and returns S [M, M].
-    /// </summary>
-    internal static Tensor Forward(autograd.AutogradContext ctx, object[] vars, Func<Tensor, Tensor?, bool, Tensor> similarity)
-    {
-        var features = (Tensor)vars[0];
-        var rows = (Tensor?)vars[1];
-        bool cosine = (bool)vars[2];
-        using var scope = NewDisposeScope();
-        ctx.save_data(CosineKey, cosine);
-        ctx.save_data(BatchKey, features.shape[0]);
-        return similarity(features, rows, cosine).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The backward pass shared with <c>Cpu.GramRowsFunction</c>, inside <see cref="BackwardGuard.Run"/>: the saved
-    /// tensors (n first), the upstream gradient made dense in <paramref name="dtypeOf"/>(n), and
-    /// <paramref name="gradient"/>(upstream, saved, cosine, batch) = dL/df [B, D].
-    /// </summary>
-    internal static List<Tensor> Backward(
-        autograd.AutogradContext ctx, Tensor gradOutput, string name, Func<Tensor, ScalarType> dtypeOf, Func<Tensor, List<Tensor>, bool, long, Tensor> gradient) =>
-        BackwardGuard.Run(name, 3, () =>
-        {
-            using var scope = NewDisposeScope();
-            var saved = ctx.get_saved_variables();
-            var upstream = BackwardGuard.Dense(gradOutput, dtypeOf(saved[0]));
-            if (upstream is null)
-            {
-                return [null!, null!, null!];
-            }
-
-            bool cosine = (bool)ctx.get_data(CosineKey);
-            long batch = (long)ctx.get_data(BatchKey);
-            return [gradient(upstream, saved, cosine, batch).MoveToOuterDisposeScope(), null!, null!];
+            return [result.MoveToOuterDisposeScope(), null!, null!];
         });
 }

@@ -1,3 +1,4 @@
+using RankSim.Cpu;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -31,10 +32,24 @@ internal static class LabelSimilarity
 
     /// <summary>
     /// Ascending ranks [M, M] of the label distances along each row (the ranks of L), for labels [M, K] in a floating
-    /// dtype: the matrix of <see cref="Distances"/>, ranked. (On the CPU, <c>Cpu.ScalarLabelRanker</c> gives the same
-    /// ranks for scalar labels without forming the matrix.)
+    /// dtype. Finite scalar labels on the CPU are ranked by <see cref="ScalarLabelRanker"/> without forming the matrix
+    /// (unless their distances overflow); everything else by <see cref="RanksByTensors"/>, with the rows ranked by
+    /// <see cref="RankSim.Ranks.Rows"/>. The ranks are the same.
     /// </summary>
     public static Tensor Ranks(Tensor labels, RankTies ties)
+    {
+        var ranks = CpuKernels.TakesScalarLabelRanks(labels) ? ScalarLabelRanker.TryRank(labels, ties) : null;
+        if (ranks is not null)
+        {
+            return ranks;
+        }
+
+        using var scope = NewDisposeScope();
+        return RankSim.Ranks.Rows(Distances(labels), descending: false, ties).MoveToOuterDisposeScope();
+    }
+
+    /// <summary>The ranks of <see cref="Ranks"/> by tensor operations on any device: the matrix of <see cref="Distances"/>, ranked.</summary>
+    public static Tensor RanksByTensors(Tensor labels, RankTies ties)
     {
         using var scope = NewDisposeScope();
         return RankSim.Ranks.Ascending(Distances(labels), ties).MoveToOuterDisposeScope();

@@ -145,7 +145,7 @@ public class CpuKernelTests
             foreach (var ties in new[] { RankTies.IndexOrder, RankTies.Average })
             {
                 using var kernel = ScalarLabelRanker.TryRank(labels, ties);
-                using var reference = LabelSimilarity.Ranks(labels, ties);
+                using var reference = LabelSimilarity.RanksByTensors(labels, ties);
                 kernel.Should().NotBeNull();
                 kernel!.dtype.Should().Be(type);
                 kernel.Doubles().Should().Equal(reference.Doubles(), $"{dtype} M={m} ties={ties}");
@@ -166,8 +166,8 @@ public class CpuKernelTests
         {
             foreach (var ties in new[] { RankTies.IndexOrder, RankTies.Average })
             {
-                using var dispatched = CpuKernels.LabelRanks(labels, ties);
-                using var reference = LabelSimilarity.Ranks(labels, ties);
+                using var dispatched = LabelSimilarity.Ranks(labels, ties);
+                using var reference = LabelSimilarity.RanksByTensors(labels, ties);
                 dispatched.Doubles().Should().Equal(reference.Doubles());
             }
         }
@@ -178,8 +178,8 @@ public class CpuKernelTests
     {
         using var labels = tensor(new[] { 3e38f, -3e38f, 0f, 3e38f, 1f, -3e38f }).unsqueeze(1);
         ScalarLabelRanker.TryRank(labels, RankTies.IndexOrder).Should().BeNull();
-        using var dispatched = CpuKernels.LabelRanks(labels, RankTies.IndexOrder);
-        using var reference = LabelSimilarity.Ranks(labels, RankTies.IndexOrder);
+        using var dispatched = LabelSimilarity.Ranks(labels, RankTies.IndexOrder);
+        using var reference = LabelSimilarity.RanksByTensors(labels, RankTies.IndexOrder);
         dispatched.Floats().Should().Equal(reference.Floats());
     }
 }

@@ -3,11 +3,18 @@ using Reduction = TorchSharp.torch.nn.Reduction;
 namespace RankSim.Tests.Cpu;
 
 /// <summary>
-/// The fused CPU objective (<see cref="FusedObjectiveFunction"/>) and the CPU blackbox function against the tensor-operation
-/// formulas that run on other devices.
+/// The CPU primitives against the tensor-operation formulas that run on other devices: each formula's autograd function
+/// called once with the kernels on, once on the reference path (the choice is made in forward and followed by backward).
 /// </summary>
 public class KernelVersusReferenceTests
 {
+    /// <summary>Runs <paramref name="call"/> on the device-agnostic tensor path.</summary>
+    private static Tensor OnReferencePath(Func<Tensor> call)
+    {
+        using var path = CpuKernels.UseReferencePath();
+        return call();
+    }
+
     [Theory]
     [InlineData(Reduction.Sum, 2.0, 7)]
     [InlineData(Reduction.Mean, 2.0, 40)]
@@ -23,11 +30,11 @@ public class KernelVersusReferenceTests
         var upstream = reduction == Reduction.None ? rand(m, generator: generator) : tensor(1.7f);
 
         var fusedInput = similarity.clone().requires_grad_();
-        var fused = FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction, PerturbationScaling.Paper);
+        var fused = RankSimObjective.FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction, PerturbationScaling.Paper);
         fused.backward([upstream]);
 
         var referenceInput = similarity.clone().requires_grad_();
-        var reference = RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction, PerturbationScaling.Paper);
+        var reference = OnReferencePath(() => RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction, PerturbationScaling.Paper));
         reference.backward([upstream]);
 
         fused.shape.Should().Equal(reference.shape);
@@ -50,9 +57,9 @@ public class KernelVersusReferenceTests
         var upstream = reduction == Reduction.None ? rand(m, generator: generator) : tensor(1e-3f);
 
         var fusedInput = similarity.clone().requires_grad_();
-        FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction, PerturbationScaling.PerRow).backward([upstream]);
+        RankSimObjective.FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction, PerturbationScaling.PerRow).backward([upstream]);
         var referenceInput = similarity.clone().requires_grad_();
-        RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction, PerturbationScaling.PerRow).backward([upstream]);
+        OnReferencePath(() => RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction, PerturbationScaling.PerRow)).backward([upstream]);
 
         var kernel = fusedInput.grad!.Doubles();
         var reference = referenceInput.grad!.Doubles();
@@ -77,10 +84,10 @@ public class KernelVersusReferenceTests
         upstream[rows - 1, 0] = float.NaN;
 
         var kernelInput = scores.clone().requires_grad_();
-        var kernel = BlackboxRankRowsFunction.apply(kernelInput, lambda, false);
+        var kernel = BlackboxRank.BlackboxRankFunction.Apply(kernelInput, lambda, perRow: false);
         kernel.backward([upstream]);
         var referenceInput = scores.clone().requires_grad_();
-        var reference = BlackboxRank.BlackboxRankFunction.apply(referenceInput, lambda, false);
+        var reference = OnReferencePath(() => BlackboxRank.BlackboxRankFunction.Apply(referenceInput, lambda, perRow: false));
         reference.backward([upstream]);
 
         kernel.Doubles().Should().Equal(reference.Doubles());
@@ -90,6 +97,7 @@ public class KernelVersusReferenceTests
         kernelGradient.Take(n).Should().Contain(v => v != 0);
         kernelGradient.Skip((rows - 1) * n).Should().OnlyContain(v => double.IsNaN(v), "a NaN in the upstream gradient of a row makes that row NaN");
     }
+
     /// <summary>
     /// The CPU soft ranks (pool-adjacent-violators) and the tensor ones (min-max formula) give, bit for bit, the same ranks
     /// and gradient: both take a block's value and mean from the same running sums with the same float64 operations.
@@ -109,10 +117,10 @@ public class KernelVersusReferenceTests
         upstream[rows - 1, 0] = float.NaN;
 
         var kernelInput = scores.clone().requires_grad_();
-        var kernel = SoftRankRowsFunction.apply(kernelInput, regularization);
+        var kernel = SoftRank.SoftRankFunction.Apply(kernelInput, regularization);
         kernel.backward([upstream]);
         var referenceInput = scores.clone().requires_grad_();
-        var reference = SoftRank.SoftRankFunction.apply(referenceInput, regularization);
+        var reference = OnReferencePath(() => SoftRank.SoftRankFunction.Apply(referenceInput, regularization));
         reference.backward([upstream]);
 
         kernel.Doubles().Should().Equal(reference.Doubles());

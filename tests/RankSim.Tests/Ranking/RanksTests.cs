@@ -6,7 +6,7 @@ public abstract class RanksTests(bool referencePath) : BothPaths(referencePath)
     public void DescendingNormalizedRanksMatchTheWorkedExample()
     {
         using var values = tensor(new[] { 0.1f, 0.9f, 0.5f, 0.3f }).unsqueeze(0);
-        using var ranks = CpuKernels.Ranks(values, descending: true, RankTies.IndexOrder);
+        using var ranks = Ranks.Rows(values, descending: true, RankTies.IndexOrder);
         ranks.Floats().Should().Equal(1.0f, 0.25f, 0.5f, 0.75f);
     }
 
@@ -14,7 +14,7 @@ public abstract class RanksTests(bool referencePath) : BothPaths(referencePath)
     public void RanksAreComputedPerRow()
     {
         using var values = tensor(new[] { 3.0, 1.0, 2.0, -1.0, 5.0, 0.0 }).reshape(2, 3);
-        using var ranks = CpuKernels.Ranks(values, descending: true, RankTies.IndexOrder);
+        using var ranks = Ranks.Rows(values, descending: true, RankTies.IndexOrder);
         ranks.Doubles().Should().Equal(1.0 / 3, 1.0, 2.0 / 3, 1.0, 1.0 / 3, 2.0 / 3);
     }
 
@@ -22,7 +22,7 @@ public abstract class RanksTests(bool referencePath) : BothPaths(referencePath)
     public void IndexOrderGivesTiedValuesConsecutiveRanksInColumnOrder()
     {
         using var values = tensor(new[] { 2.0, 5.0, 2.0, 2.0, 7.0 }).unsqueeze(0);
-        using var ranks = CpuKernels.Ranks(values, descending: true, RankTies.IndexOrder);
+        using var ranks = Ranks.Rows(values, descending: true, RankTies.IndexOrder);
         ranks.Doubles().Should().Equal(3.0 / 5, 2.0 / 5, 4.0 / 5, 5.0 / 5, 1.0 / 5);
     }
 
@@ -31,7 +31,7 @@ public abstract class RanksTests(bool referencePath) : BothPaths(referencePath)
     {
         // Sorted descending: 7 (rank 1), 5 (rank 2), 2, 2, 2 (ranks 3, 4, 5 -> 4); 1 (rank 6).
         using var values = tensor(new[] { 2.0, 5.0, 2.0, 1.0, 2.0, 7.0 }).unsqueeze(0);
-        using var ranks = CpuKernels.Ranks(values, descending: true, RankTies.Average);
+        using var ranks = Ranks.Rows(values, descending: true, RankTies.Average);
         ranks.Doubles().Should().Equal(4.0 / 6, 2.0 / 6, 4.0 / 6, 6.0 / 6, 4.0 / 6, 1.0 / 6);
     }
 
@@ -39,8 +39,8 @@ public abstract class RanksTests(bool referencePath) : BothPaths(referencePath)
     public void AverageWithoutTiesEqualsIndexOrder()
     {
         using var values = randn(5, 9, dtype: ScalarType.Float64);
-        using var average = CpuKernels.Ranks(values, descending: true, RankTies.Average);
-        using var indexOrder = CpuKernels.Ranks(values, descending: true, RankTies.IndexOrder);
+        using var average = Ranks.Rows(values, descending: true, RankTies.Average);
+        using var indexOrder = Ranks.Rows(values, descending: true, RankTies.IndexOrder);
         average.Doubles().Should().Equal(indexOrder.Doubles());
     }
 
@@ -48,7 +48,7 @@ public abstract class RanksTests(bool referencePath) : BothPaths(referencePath)
     public void AverageHandlesRowsThatAreOneRun()
     {
         using var values = full(2, 4, 3.0, dtype: ScalarType.Float64);
-        using var ranks = CpuKernels.Ranks(values, descending: true, RankTies.Average);
+        using var ranks = Ranks.Rows(values, descending: true, RankTies.Average);
         ranks.Doubles().Should().AllSatisfy(r => r.Should().Be(2.5 / 4));
     }
 }

@@ -6,7 +6,7 @@ public abstract class DistinctLabelSamplerTests(bool referencePath) : BothPaths(
     public void DistinctLabelsKeepEverySampleWithoutDrawing()
     {
         using var labels = tensor(new[] { 3.0, 1.0, 2.0 }).unsqueeze(1);
-        CpuKernels.SampleDistinctLabels(labels, null).Should().BeNull();
+        DistinctLabelSampler.Sample(labels, null).Should().BeNull();
     }
 
     [Fact]
@@ -18,7 +18,7 @@ public abstract class DistinctLabelSamplerTests(bool referencePath) : BothPaths(
         var generator = new Generator(seed: 1);
         for (int draw = 0; draw < 50; draw++)
         {
-            var kept = CpuKernels.SampleDistinctLabels(labels, generator)!.data<long>().ToArray();
+            var kept = DistinctLabelSampler.Sample(labels, generator)!.data<long>().ToArray();
             kept.Should().BeInAscendingOrder();
             kept.Select(i => values[i]).Should().BeEquivalentTo(new[] { 2L, 5L, 7L, 9L });
         }
@@ -29,7 +29,7 @@ public abstract class DistinctLabelSamplerTests(bool referencePath) : BothPaths(
     {
         using var scope = NewDisposeScope();
         var labels = tensor(new[] { 1.0, 2.0, 1.0, 3.0, 1.0, 2.0, 0.0, 2.0 }).reshape(4, 2);
-        var kept = CpuKernels.SampleDistinctLabels(labels, new Generator(seed: 3))!.data<long>().ToArray();
+        var kept = DistinctLabelSampler.Sample(labels, new Generator(seed: 3))!.data<long>().ToArray();
         kept.Should().HaveCount(3);
         kept.Should().Contain(new[] { 1L, 3L });
         kept.Should().ContainSingle(i => i == 0 || i == 2);
@@ -48,7 +48,7 @@ public abstract class DistinctLabelSamplerTests(bool referencePath) : BothPaths(
         for (int draw = 0; draw < draws; draw++)
         {
             using var inner = NewDisposeScope();
-            foreach (long index in CpuKernels.SampleDistinctLabels(labels, generator)!.data<long>().ToArray())
+            foreach (long index in DistinctLabelSampler.Sample(labels, generator)!.data<long>().ToArray())
             {
                 counts[index]++;
             }
@@ -77,13 +77,13 @@ public abstract class DistinctLabelSamplerTests(bool referencePath) : BothPaths(
         var other = new Generator(seed: 8);
         for (int draw = 0; draw < 10; draw++)
         {
-            var a = CpuKernels.SampleDistinctLabels(labels, first)!.data<long>().ToArray();
-            var b = CpuKernels.SampleDistinctLabels(labels, second)!.data<long>().ToArray();
+            var a = DistinctLabelSampler.Sample(labels, first)!.data<long>().ToArray();
+            var b = DistinctLabelSampler.Sample(labels, second)!.data<long>().ToArray();
             a.Should().Equal(b);
         }
 
-        var c = CpuKernels.SampleDistinctLabels(labels, other)!.data<long>().ToArray();
-        var d = CpuKernels.SampleDistinctLabels(labels, new Generator(seed: 7))!.data<long>().ToArray();
+        var c = DistinctLabelSampler.Sample(labels, other)!.data<long>().ToArray();
+        var d = DistinctLabelSampler.Sample(labels, new Generator(seed: 7))!.data<long>().ToArray();
         c.Should().NotEqual(d);
     }
 
@@ -102,8 +102,8 @@ public abstract class DistinctLabelSamplerTests(bool referencePath) : BothPaths(
             var reference = new Generator(seed: 3);
             for (int draw = 0; draw < 5; draw++)
             {
-                var expected = DistinctLabelSampler.Sample(labels, reference);
-                var actual = ScalarLabelSampler.Sample(labels, managed);
+                var expected = DistinctLabelSampler.SampleByTensors(labels, reference);
+                var actual = DistinctLabelSampler.Sample(labels, managed);
                 (actual is null).Should().Be(expected is null);
                 if (expected is not null)
                 {
@@ -118,7 +118,7 @@ public abstract class DistinctLabelSamplerTests(bool referencePath) : BothPaths(
     {
         var generator = new Generator(seed: 5);
         var state = generator.get_state();
-        CpuKernels.SampleDistinctLabels(tensor(new[] { 0.5, -0.0, 2.0, 1.0 }).unsqueeze(1), generator).Should().BeNull();
+        DistinctLabelSampler.Sample(tensor(new[] { 0.5, -0.0, 2.0, 1.0 }).unsqueeze(1), generator).Should().BeNull();
         generator.get_state().data<byte>().ToArray().Should().Equal(state.data<byte>().ToArray());
     }
 }

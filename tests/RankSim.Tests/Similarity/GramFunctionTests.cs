@@ -65,7 +65,7 @@ public class GramFunctionTests
         var expected = n.mm(n.t());
         (expected * upstream.to(ScalarType.Float64)).sum().backward();
 
-        var similarity = GramRowsFunction.apply(features, rows!, cosine);
+        var similarity = GramFunction.Apply(features, rows, cosine);
         (similarity * upstream).sum().backward();
 
         similarity.dtype.Should().Be(ScalarType.Float32);

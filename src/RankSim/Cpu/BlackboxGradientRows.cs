@@ -6,36 +6,29 @@ using static TorchSharp.torch;
 namespace RankSim.Cpu;
 
 /// <summary>
-/// <see cref="BlackboxRank.BlackboxRankFunction"/> on the CPU: the same ranks and gradient, with the rows ranked by
-/// <see cref="RowRanker"/> and, for float32, the whole gradient of a row (perturb, rank, difference) computed in one
-/// pass by <see cref="GradientRow"/>. Saves what the tensor function saves.
+/// The blackbox-differentiation gradient of row-wise descending ranks on the CPU: for rows s [R, N], their upstream
+/// gradient g and their ranks r, dL/ds = -(r - rk(s + lambda g)) / (lambda + epsilon), NaN throughout a row whose g is
+/// not all finite, with rk ranked by <see cref="RowRanker"/> (index-order ties). Float32 rows are done in one pass per
+/// row (<see cref="GradientRow"/>: perturb, rank, difference), float64 rows by tensor operations around the ranker.
 /// </summary>
-internal sealed class BlackboxRankRowsFunction : autograd.SingleTensorFunction<BlackboxRankRowsFunction>
+internal static class BlackboxGradientRows
 {
-    public override string Name => nameof(BlackboxRankRowsFunction);
-
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) =>
-        BlackboxRank.Forward(ctx, vars, RowBlocks.Contiguous, rows => RowRanker.Rank(rows, descending: true, RankTies.IndexOrder));
-
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-        BlackboxRank.Backward(ctx, grad_output, Name, (scores, upstream, ranks, lambda) =>
-        {
-            var g = RowBlocks.Contiguous(upstream);
-            return ranks.dtype == ScalarType.Float32 ? Gradient(scores, g, ranks, lambda) : GradientFloat64(scores, g, ranks, lambda);
-        });
+    /// <summary>The gradient [R, N] for contiguous rows s, g and r [R, N] of one dtype (float32 or float64).</summary>
+    public static Tensor Compute(Tensor scores, Tensor upstream, Tensor ranks, double lambda, double epsilon) =>
+        ranks.dtype == ScalarType.Float32 ? Gradient(scores, upstream, ranks, lambda, epsilon) : GradientFloat64(scores, upstream, ranks, lambda, epsilon);
 
     /// <summary>
     /// The blackbox gradient of one float32 row in one pass: s' = s + lambda * g into <paramref name="perturbed"/>, its
-    /// ranks into <paramref name="gradient"/>, then (r' - r) / (lambda + 1e-8) in place; NaN throughout when g is not all
-    /// finite. The same arithmetic, in the same float32 operations, as <see cref="BlackboxRank.Gradient"/>.
+    /// ranks into <paramref name="gradient"/>, then (r' - r) / (lambda + epsilon) in place; NaN throughout when g is not all
+    /// finite. lambda * g is rounded to float32, then + s; the denominator lambda + epsilon is rounded to float32.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void GradientRow(
-        ReadOnlySpan<float> scores, ReadOnlySpan<float> upstream, ReadOnlySpan<float> ranks, double lambda,
+    public static void GradientRow(
+        ReadOnlySpan<float> scores, ReadOnlySpan<float> upstream, ReadOnlySpan<float> ranks, double lambda, double epsilon,
         Span<float> perturbed, Span<float> gradient, RowRanker.SingleRowRanker ranker)
     {
         float strength = (float)lambda;
-        float denominator = (float)(lambda + BlackboxRank.GradientEpsilon);
+        float denominator = (float)(lambda + epsilon);
         bool finite = true;
         for (int j = 0; j < scores.Length; j++)
         {
@@ -57,7 +50,7 @@ internal sealed class BlackboxRankRowsFunction : autograd.SingleTensorFunction<B
     }
 
     /// <summary>Float32 rows [R, N]: <see cref="GradientRow"/> for every row, rows shared out by <see cref="RowBlocks"/>.</summary>
-    private static Tensor Gradient(Tensor scores, Tensor upstream, Tensor ranks, double lambda)
+    private static Tensor Gradient(Tensor scores, Tensor upstream, Tensor ranks, double lambda, double epsilon)
     {
         int n = (int)ranks.shape[1];
         var output = empty_like(ranks);
@@ -73,7 +66,7 @@ internal sealed class BlackboxRankRowsFunction : autograd.SingleTensorFunction<B
                 var outRows = RowBlocks.Rows<float>(output, start, count);
                 for (int offset = 0; offset < sRows.Length; offset += n)
                 {
-                    GradientRow(sRows.Slice(offset, n), gRows.Slice(offset, n), rRows.Slice(offset, n), lambda, perturbed.AsSpan(0, n), outRows.Slice(offset, n), ranker);
+                    GradientRow(sRows.Slice(offset, n), gRows.Slice(offset, n), rRows.Slice(offset, n), lambda, epsilon, perturbed.AsSpan(0, n), outRows.Slice(offset, n), ranker);
                 }
             }
             finally
@@ -84,12 +77,12 @@ internal sealed class BlackboxRankRowsFunction : autograd.SingleTensorFunction<B
         return output;
     }
 
-    /// <summary>Float64 rows: the tensor formula of <see cref="BlackboxRank.Gradient"/> with the ranks from <see cref="RowRanker"/>.</summary>
-    private static Tensor GradientFloat64(Tensor scores, Tensor upstream, Tensor ranks, double lambda)
+    /// <summary>Float64 rows: the gradient by tensor operations, with the perturbed rows ranked by <see cref="RowRanker"/>.</summary>
+    private static Tensor GradientFloat64(Tensor scores, Tensor upstream, Tensor ranks, double lambda, double epsilon)
     {
         using var scope = NewDisposeScope();
         var perturbed = upstream.mul(lambda).add_(scores);
-        var gradient = RowRanker.Rank(perturbed, descending: true, RankTies.IndexOrder).sub_(ranks).div_(lambda + BlackboxRank.GradientEpsilon);
+        var gradient = RowRanker.Rank(perturbed, descending: true, RankTies.IndexOrder).sub_(ranks).div_(lambda + epsilon);
         var nonFiniteRows = upstream.isfinite().all(-1, keepdim: true).logical_not_();
         return gradient.masked_fill_(nonFiniteRows, double.NaN).MoveToOuterDisposeScope();
     }

@@ -6,23 +6,20 @@ using static TorchSharp.torch;
 namespace RankSim.Cpu;
 
 /// <summary>
-/// <see cref="SoftRank.SoftRankFunction"/> on the CPU: the same soft ranks and gradient, with the isotonic regression of
-/// each row found by pool-adjacent-violators (a radix sort, then O(N) pooling) instead of the O(N^2) min-max formula.
-/// Block values and block means come from the same running sums, in the same float64 operations, as the tensor formula
-/// (<see cref="SoftRank.Forward"/>, <see cref="SoftRank.Gradient"/>); rows are read and written in their working dtype
-/// (float32 or float64) with the same conversions, and only the order and each position's block end are saved (int32).
+/// Soft ranks (projection of -s / epsilon onto the permutahedron of (N, ..., 1), divided by N) and their gradient on the
+/// CPU, row by row: the isotonic regression of each row is found by pool-adjacent-violators (a radix sort, then O(N)
+/// pooling). The gaps between sorted neighbours are capped at a given value before they are summed; block values and
+/// block means come from running sums in float64. Rows are read and written in their working dtype (float32 or
+/// float64), and only the order and each sorted position's block end are kept for the gradient (int32).
 /// </summary>
-internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftRankRowsFunction>
+internal static class SoftRankRows
 {
-    public override string Name => nameof(SoftRankRowsFunction);
-
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => SoftRank.ForwardShared(ctx, vars, Forward);
-
-    public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-        SoftRank.BackwardShared(ctx, grad_output, Name, Gradient);
-
-    /// <summary>Soft ranks of rows [R, N] (float32 or float64, contiguous, CPU) in their dtype; saves the order and block ends (int32 [R, N]).</summary>
-    private static (Tensor Ranks, Tensor[] Saved) Forward(Tensor rows, double regularization)
+    /// <summary>
+    /// Soft ranks of rows [R, N] (float32 or float64, contiguous, CPU) in their dtype, with the gaps between sorted
+    /// neighbours, (s_(i+1) - s_(i)) / epsilon, capped at <paramref name="gapCap"/>; and, for <see cref="Gradient"/>, the
+    /// ascending order and each sorted position's block end (int32 [R, N]).
+    /// </summary>
+    public static (Tensor SoftRanks, Tensor Order, Tensor BlockEnds) Forward(Tensor rows, double regularization, double gapCap)
     {
         long r = rows.shape[0];
         int n = (int)rows.shape[1];
@@ -47,7 +44,7 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
                 for (int row = 0, offset = 0; row < count; row++, offset += n)
                 {
                     input.Read(offset, scores);
-                    ForwardRow(scores, regularization, sortKeys.AsSpan(0, 2 * n), sortIndex.AsSpan(0, 2 * n), counts, work, rowRanks, lastRows.Slice(offset, n));
+                    ForwardRow(scores, regularization, gapCap, sortKeys.AsSpan(0, 2 * n), sortIndex.AsSpan(0, 2 * n), counts, work, rowRanks, lastRows.Slice(offset, n));
                     sortIndex.AsSpan(0, n).CopyTo(orderRows.Slice(offset, n));
                     output.Write(rowRanks, offset, saturate: false);
                 }
@@ -60,7 +57,7 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
                 ArrayPool<double>.Shared.Return(buffer);
             }
         });
-        return (ranks, [order, last]);
+        return (ranks, order, last);
     }
 
     /// <summary>
@@ -69,17 +66,17 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRow(
-        ReadOnlySpan<double> scores, double regularization, Span<ulong> sortKeys, Span<int> sortIndex, int[] counts, Span<double> work,
+        ReadOnlySpan<double> scores, double regularization, double gapCap, Span<ulong> sortKeys, Span<int> sortIndex, int[] counts, Span<double> work,
         Span<double> ranks, Span<int> last)
     {
         int n = scores.Length;
         var columns = sortIndex[..n];
         RowRanker.AscendingOrder(scores, columns, sortKeys, sortIndex, counts);
 
-        // z_(i) from the capped gaps (SoftRank.GapCap), accumulated in order as libtorch's cumsum does; y_i = z_(i) - (N - i);
+        // z_(i) from the capped gaps, accumulated in order as libtorch's cumsum does; y_i = z_(i) - (N - i);
         // sums[i] = y_0 + ... + y_(i-1), likewise.
         double inverse = 1.0 / regularization;
-        double cap = SoftRank.GapCap(n);
+        double cap = gapCap;
         var z = work.Slice(n + 1, n);
         double gapSum = 0;
         z[0] = 0;
@@ -132,10 +129,12 @@ internal sealed class SoftRankRowsFunction : autograd.SingleTensorFunction<SoftR
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double Mean(ReadOnlySpan<double> sums, int a, int b) => (sums[b + 1] - sums[a]) / (b - a + 1);
 
-    /// <summary>dL/ds for upstream rows [R, N] (working dtype, original order) and the saved order and block ends, as <see cref="SoftRank.Gradient"/>.</summary>
-    private static Tensor Gradient(Tensor upstream, Tensor[] saved, double regularization)
+    /// <summary>
+    /// dL/ds for upstream rows [R, N] (working dtype, original order, contiguous) and the order and block ends of
+    /// <see cref="Forward"/>: for each element, (u - the mean of u over its block) / N, times -1 / epsilon.
+    /// </summary>
+    public static Tensor Gradient(Tensor upstream, Tensor order, Tensor last, double regularization)
     {
-        var (order, last) = (saved[0], saved[1]);
         long r = upstream.shape[0];
         int n = (int)upstream.shape[1];
         double factor = -1.0 / (n * regularization);

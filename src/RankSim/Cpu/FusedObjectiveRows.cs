@@ -1,0 +1,147 @@
+using System.Buffers;
+using System.Runtime.CompilerServices;
+using static TorchSharp.torch;
+
+namespace RankSim.Cpu;
+
+/// <summary>
+/// The RankSim objective for float32 similarities on the CPU, row by row in managed code. Forward: RF = rk(S) (descending,
+/// index-order ties, normalized) and per anchor i the loss mean_j (RF_ij - RL_ij)^2. Backward: dL/dRF_ij =
+/// c_i 2 (RF_ij - RL_ij) / divisor (c_i the upstream gradient of anchor i's loss) and, in the same pass over the row, the
+/// blackbox gradient (<see cref="BlackboxGradientRows.GradientRow"/>). No libtorch operation runs between the rankings
+/// and their neighbours, and no [M, M] intermediate is written besides the ranks and the gradient.
+/// </summary>
+internal static class FusedObjectiveRows
+{
+    /// <summary>
+    /// The feature ranks RF [M, M] and the per-anchor losses [M] for contiguous float32 similarities S [M, M] and label
+    /// ranks RL [M, M] on the CPU.
+    /// </summary>
+    public static (Tensor FeatureRanks, Tensor PerAnchor) Forward(Tensor similarity, Tensor labelRanks)
+    {
+        int m = (int)similarity.shape[0];
+        var featureRanks = empty(m, m, dtype: ScalarType.Float32, device: similarity.device);
+        var perAnchor = empty(m, dtype: ScalarType.Float32, device: similarity.device);
+        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => ForwardRows(
+            RowBlocks.Rows<float>(similarity, start, count),
+            RowBlocks.Rows<float>(labelRanks, start, count),
+            RowBlocks.Rows<float>(featureRanks, start, count),
+            RowBlocks.Rows<float>(perAnchor, 0, m).Slice((int)start, (int)count)));
+        return (featureRanks, perAnchor);
+    }
+
+    /// <summary>
+    /// dL/dS [M, M] for the saved S, RF and RL and the contiguous float32 upstream gradient of the per-anchor losses
+    /// (<paramref name="perAnchorUpstream"/> [M]) or of their sum or mean (one value): each anchor's rank gradient
+    /// 2 (RF - RL) c_i / <paramref name="divisor"/>, then its blackbox gradient with strength lambda (per row:
+    /// lambda * std(s) / mean|g|, at most <paramref name="maxLambda"/>) and denominator offset <paramref name="epsilon"/>.
+    /// </summary>
+    public static Tensor Backward(
+        Tensor similarity, Tensor featureRanks, Tensor labelRanks, Tensor upstream, bool perAnchorUpstream, float divisor,
+        double lambda, bool perRow, double maxLambda, double epsilon)
+    {
+        int m = (int)similarity.shape[0];
+        var gradient = empty_like(similarity);
+        RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => BackwardRows(
+            RowBlocks.Rows<float>(similarity, start, count),
+            RowBlocks.Rows<float>(featureRanks, start, count),
+            RowBlocks.Rows<float>(labelRanks, start, count),
+            perAnchorUpstream ? RowBlocks.Rows<float>(upstream, start, count) : RowBlocks.Rows<float>(upstream, 0, 1),
+            divisor,
+            lambda,
+            perRow,
+            maxLambda,
+            epsilon,
+            m,
+            RowBlocks.Rows<float>(gradient, start, count)));
+        return gradient;
+    }
+
+    /// <summary>Ranks of rows of S into RF, and each row's mean squared rank difference to RL.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ForwardRows(ReadOnlySpan<float> similarity, ReadOnlySpan<float> labelRanks, Span<float> featureRanks, Span<float> losses)
+    {
+        int m = similarity.Length / losses.Length;
+        using var ranker = new RowRanker.SingleRowRanker(m);
+        for (int row = 0; row < losses.Length; row++)
+        {
+            var rf = featureRanks.Slice(row * m, m);
+            ranker.Rank(similarity.Slice(row * m, m), rf, descending: true, RankTies.IndexOrder);
+            var rl = labelRanks.Slice(row * m, m);
+            double squares = 0;
+            for (int j = 0; j < m; j++)
+            {
+                double difference = rf[j] - rl[j];
+                squares += difference * difference;
+            }
+
+            losses[row] = (float)(squares / m);
+        }
+    }
+
+    /// <summary>
+    /// The per-row strength for one row, in float64: lambda * std(s) / mean|g| (population standard deviation), lambda
+    /// where either is 0 or the ratio not finite, at most <paramref name="maxLambda"/>.
+    /// </summary>
+    private static double RowStrength(ReadOnlySpan<float> similarities, ReadOnlySpan<float> upstream, double lambda, double maxLambda)
+    {
+        int m = similarities.Length;
+        double mean = 0, size = 0;
+        for (int j = 0; j < m; j++)
+        {
+            mean += similarities[j];
+            size += Math.Abs((double)upstream[j]);
+        }
+
+        mean /= m;
+        size /= m;
+        double squares = 0;
+        for (int j = 0; j < m; j++)
+        {
+            double deviation = similarities[j] - mean;
+            squares += deviation * deviation;
+        }
+
+        double factor = Math.Sqrt(squares / m) / size;
+        bool usable = squares > 0 && size > 0 && double.IsFinite(factor);
+        return Math.Min((usable ? factor : 1) * lambda, maxLambda);
+    }
+
+    /// <summary>
+    /// For rows of S: dL/dRF = 2 (RF - RL) c_i / <paramref name="divisor"/>, with c_i from <paramref name="upstream"/> (one
+    /// value a row, or a single value for all), then the blackbox gradient.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void BackwardRows(
+        ReadOnlySpan<float> similarity, ReadOnlySpan<float> featureRanks, ReadOnlySpan<float> labelRanks, ReadOnlySpan<float> upstream,
+        float divisor, double lambda, bool perRow, double maxLambda, double epsilon, int m, Span<float> gradient)
+    {
+        int rows = similarity.Length / m;
+        using var ranker = new RowRanker.SingleRowRanker(m);
+        var rankGradient = ArrayPool<float>.Shared.Rent(m);
+        var perturbed = ArrayPool<float>.Shared.Rent(m);
+        try
+        {
+            var g = rankGradient.AsSpan(0, m);
+            for (int row = 0; row < rows; row++)
+            {
+                var rf = featureRanks.Slice(row * m, m);
+                var rl = labelRanks.Slice(row * m, m);
+                float scale = upstream[upstream.Length == 1 ? 0 : row] / divisor;
+                for (int j = 0; j < m; j++)
+                {
+                    g[j] = 2f * (rf[j] - rl[j]) * scale;
+                }
+
+                var s = similarity.Slice(row * m, m);
+                double strength = perRow ? RowStrength(s, g, lambda, maxLambda) : lambda;
+                BlackboxGradientRows.GradientRow(s, g, rf, strength, epsilon, perturbed.AsSpan(0, m), gradient.Slice(row * m, m), ranker);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(rankGradient);
+            ArrayPool<float>.Shared.Return(perturbed);
+        }
+    }
+}

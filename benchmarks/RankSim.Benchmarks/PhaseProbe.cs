@@ -1,4 +1,3 @@
-using RankSim.Cpu;
 using static TorchSharp.torch;
 
 namespace RankSim.Benchmarks;

@@ -15,6 +15,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --quick --filter *OptionBenchmarks*   (the options against the paper's)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --options   (the same, interleaved round by round, 1 and 2 threads)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --step-share [steps]   (RankSim's share of the QuickStart training step)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --loss-timing B D age|cont   (forward + backward alone, median per call)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
 // LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 2.5 minutes.
 if (args.Contains("--fingerprint"))
@@ -38,6 +39,14 @@ if (args.Contains("--interleaved"))
         InterleavedRatio.Run(c, threads, rounds: 7, callsPerRound: 200);
     }
 
+    return 0;
+}
+
+if (args.Contains("--loss-timing"))
+{
+    var shape = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
+    var c = new RankSim.Benchmarks.BenchmarkCase(shape.ElementAtOrDefault(0) is > 0 and var b ? b : 256, shape.ElementAtOrDefault(1) is > 0 and var d ? d : 2048, !args.Contains("cont"));
+    LossTiming.Run(c, rounds: 11, callsPerRound: c.BatchSize >= 1024 ? 10 : 100);
     return 0;
 }
 

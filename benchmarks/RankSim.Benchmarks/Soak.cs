@@ -1,5 +1,5 @@
-using RankSim.Dir;
 using System.Security.Cryptography;
+using RankSim.Dir;
 using static TorchSharp.torch;
 
 namespace RankSim.Benchmarks;

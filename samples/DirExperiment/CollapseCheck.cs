@@ -1,7 +1,7 @@
 namespace DirExperiment;
 
 /// <summary>
-/// Flags collapse in the model a run selected, from its <see cref="RankSim.FeatureDiagnostics"/> on validation: the
+/// Flags collapse in the model a run selected, from its <see cref="RankSim.Dir.FeatureDiagnostics"/> on validation: the
 /// predictions hardly vary (their spread below <see cref="MinPredictionSpread"/> of the labels'), or, for a method with
 /// RankSim, its features use fewer than <see cref="MinEffectiveRankRatio"/> of the directions (effective rank) that the
 /// same method without RankSim uses on the same seed. The raw mean cosine is not used: ReLU features of ordinary training

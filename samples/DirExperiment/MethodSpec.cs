@@ -50,14 +50,46 @@ internal sealed record MethodSpec(bool RankSim, bool SqrtInverse, bool Inverse, 
         get
         {
             var names = new List<string>();
-            if (SqrtInverse) names.Add("SQINV");
-            if (Inverse) names.Add("INV");
-            if (Lds) names.Add("LDS");
-            if (Fds) names.Add("FDS");
-            if (Focal) names.Add("Focal-R");
-            if (Bmc) names.Add("BMC");
-            if (Rrt) names.Add("RRT");
-            if (RankSim) names.Add("RankSim");
+            if (SqrtInverse)
+            {
+                names.Add("SQINV");
+            }
+
+            if (Inverse)
+            {
+                names.Add("INV");
+            }
+
+            if (Lds)
+            {
+                names.Add("LDS");
+            }
+
+            if (Fds)
+            {
+                names.Add("FDS");
+            }
+
+            if (Focal)
+            {
+                names.Add("Focal-R");
+            }
+
+            if (Bmc)
+            {
+                names.Add("BMC");
+            }
+
+            if (Rrt)
+            {
+                names.Add("RRT");
+            }
+
+            if (RankSim)
+            {
+                names.Add("RankSim");
+            }
+
             return names.Count == 0 ? "Vanilla" : string.Join("+", names);
         }
     }

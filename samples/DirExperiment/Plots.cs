@@ -1,4 +1,3 @@
-using RankSim;
 using RankSim.Dir;
 using ScottPlot;
 

@@ -2,7 +2,6 @@
 // per shot group. Copy it into a console app that references RankSim.TorchSharp and a TorchSharp backend.
 using RankSim;
 using RankSim.Dir;
-using TorchSharp;
 using static TorchSharp.torch;
 
 const int Samples = 8000, Train = 6000, Epochs = 20, BatchSize = 256;

@@ -1,5 +1,4 @@
 using RankSim.Autograd;
-using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 using Reduction = TorchSharp.torch.nn.Reduction;
@@ -46,7 +45,8 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// <param name="generator">Random generator for the subsampling, for reproducible runs; null uses TorchSharp's default generator.</param>
     /// <param name="checkFinite">
     /// Reject NaN or infinite features and labels (default true; one device-to-host synchronization per call). Turned off,
-    /// a non-finite feature gives an undefined loss or gradient instead of an exception.
+    /// nothing detects them: the ranks still order a NaN or an infinity (every NaN above +infinity), so the loss can come
+    /// out finite while the gradient of the features is NaN. Check the inputs yourself if you turn this off.
     /// </param>
     /// <exception cref="ArgumentOutOfRangeException">An enum value is undefined.</exception>
     /// <exception cref="ArgumentException">The generator is disposed or names a device other than the CPU or CUDA.</exception>
@@ -151,6 +151,10 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         var labelRanks = LabelSimilarity.Ranks(y, labelTies);
         var similarities = FeatureSimilarities.Pairwise(f, similarity, kept);
         var loss = ranking.Objective(similarities, labelRanks, reduction);
+
+        // The dot product may save the caller's features themselves: an in-place change before backward then fails there
+        // with libtorch's message.
+        loss = similarity == FeatureSimilarity.DotProduct ? SavedInputCheck.Attach(loss, features) : loss;
         return loss.MoveToOuterDisposeScope();
     }
 

@@ -1,6 +1,5 @@
 using RankSim.Autograd;
 using RankSim.Cpu;
-using TorchSharp;
 using static TorchSharp.torch;
 using Reduction = TorchSharp.torch.nn.Reduction;
 
@@ -16,11 +15,11 @@ internal static class RankSimObjective
 {
     /// <summary>
     /// The objective with blackbox feature ranks: fused into one autograd function (<see cref="FusedObjectiveFunction"/>)
-    /// for float32 similarities on the CPU where <see cref="CpuKernels.TakesFusedObjective"/> says so, else
+    /// for float32 similarities on the CPU where <see cref="FusedObjectiveRows.Takes"/> says so, else
     /// <see cref="Reference"/>.
     /// </summary>
     public static Tensor Blackbox(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling) =>
-        CpuKernels.TakesFusedObjective(similarity)
+        FusedObjectiveRows.Takes(similarity)
             ? FusedObjectiveFunction.Apply(similarity, labelRanks, lambda, reduction, scaling)
             : Reference(similarity, labelRanks, lambda, reduction, scaling);
 

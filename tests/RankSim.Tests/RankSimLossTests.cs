@@ -111,14 +111,17 @@ public abstract class RankSimLossTests(bool referencePath) : BothPaths(reference
         retained.backward();
         features.grad!.Doubles().Should().Equal(first.mul(2).Doubles(), (a, e) => Math.Abs(a - e) <= 1e-6 * Math.Max(1, Math.Abs(e)));
 
-        // BlackboxRank.Apply's own result, documented: TorchSharp keeps a custom function's saved tensors, so a second
-        // backward straight through it runs again and accumulates (no libtorch operation in between frees anything).
+        // The ranker's own result, documented: a second backward raises as well, and with retain_graph it accumulates.
         var scores = randn(3, 5, generator: new Generator(4)).to(dtype).requires_grad_();
         var ranks = BlackboxRank.Apply(scores, 2.0);
         var upstream = randn(3, 5, generator: new Generator(5)).to(ranks.dtype);
         ranks.backward([upstream]);
+        FluentActions.Invoking(() => ranks.backward([upstream])).Should().Throw<Exception>().WithMessage("*second time*");
+        scores.grad!.zero_();
+        var kept = BlackboxRank.Apply(scores, 2.0);
+        kept.backward([upstream], retain_graph: true);
         var once = scores.grad!.clone();
-        ranks.backward([upstream]);
+        kept.backward([upstream]);
         scores.grad!.Doubles().Should().Equal(once.mul(2).Doubles());
     }
 

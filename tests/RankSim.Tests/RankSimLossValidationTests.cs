@@ -153,6 +153,48 @@ public abstract class RankSimLossValidationTests(bool referencePath) : BothPaths
     }
 
     [Fact]
+    public void WithoutTheFiniteCheckAnInfiniteFeatureGivesWhatTheDocumentationSays()
+    {
+        // Documented: the ranks still order a non-finite value, so the loss can come out finite, while the gradient of
+        // the features is NaN; nothing is thrown.
+        using var scope = NewDisposeScope();
+        var start = randn(20, 4, generator: new Generator(9));
+        start[3, 1] = float.PositiveInfinity;
+        var features = start.requires_grad_();
+        var value = new RankSimLoss(checkFinite: false, generator: new Generator(1)).call(features, arange(20, dtype: ScalarType.Float32));
+        value.backward();
+        float.IsFinite(value.item<float>()).Should().BeTrue();
+        features.grad!.Floats().Should().Contain(float.NaN);
+        FluentActions.Invoking(() => new RankSimLoss().call(features, arange(20, dtype: ScalarType.Float32))).Should()
+            .Throw<ArgumentException>().WithParameterName("features");
+    }
+
+    [Fact]
+    public void ASavedInputChangedInPlaceBeforeBackwardRaisesLibTorchsMessageNamingIt()
+    {
+        using var scope = NewDisposeScope();
+        var features = randn(20, 4, generator: new Generator(6)).requires_grad_();
+        var value = new RankSimLoss(similarity: FeatureSimilarity.DotProduct).call(features, arange(20, dtype: ScalarType.Float32));
+        using (no_grad())
+        {
+            features.mul_(2);
+        }
+
+        FluentActions.Invoking(() => value.backward()).Should().Throw<Exception>()
+            .WithMessage("*modified by an inplace operation*[20, 4]*");
+
+        var scores = randn(5, 7, generator: new Generator(7)).requires_grad_();
+        var ranks = ranksim.nn.functional.blackbox_rank(scores);
+        using (no_grad())
+        {
+            scores.add_(1);
+        }
+
+        FluentActions.Invoking(() => ranks.sum().backward()).Should().Throw<Exception>()
+            .WithMessage("*modified by an inplace operation*[5, 7]*");
+    }
+
+    [Fact]
     public void MetaTensorsAreRejected()
     {
         // Only the CPU exists on the CI machines, so a mismatch of two real devices cannot be staged here; the meta

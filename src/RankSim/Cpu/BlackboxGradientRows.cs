@@ -13,6 +13,13 @@ namespace RankSim.Cpu;
 /// </summary>
 internal static class BlackboxGradientRows
 {
+    /// <summary>
+    /// Whether the rows of scores [N] or [R, N] are ranked by <see cref="RowRanker"/> and differentiated by this primitive:
+    /// on the CPU, a row within one block (any floating dtype; the rows are made float32 or float64 first).
+    /// </summary>
+    public static bool Takes(Tensor scores) =>
+        CpuKernels.Enabled && scores.device_type == DeviceType.CPU && CpuKernels.FitsOneRow(scores.shape[^1], sizeof(double));
+
     /// <summary>The gradient [R, N] for contiguous rows s, g and r [R, N] of one dtype (float32 or float64).</summary>
     public static Tensor Compute(Tensor scores, Tensor upstream, Tensor ranks, double lambda, double epsilon) =>
         ranks.dtype == ScalarType.Float32 ? Gradient(scores, upstream, ranks, lambda, epsilon) : GradientFloat64(scores, upstream, ranks, lambda, epsilon);

@@ -4,13 +4,13 @@ using static TorchSharp.torch;
 namespace RankSim.Cpu;
 
 /// <summary>
-/// The one place that decides whether a formula runs the managed CPU primitive of this folder or its device-agnostic
-/// tensor formula (what CUDA runs, and the reference the primitives are tested against): each formula asks the
-/// <c>Takes...</c> predicate of its primitive, once per call, and its autograd function saves the answer for backward.
-/// A primitive is taken only when the inputs are on the CPU, in a dtype it computes, and small enough that every buffer
-/// it reads or writes through a managed span stays within <see cref="MaxSpanBytes"/>; otherwise, or when the kernels are
-/// switched off (<see cref="DisableSwitchName"/>), the tensor formula runs. Both give the same ranks; the float results
-/// agree to float32 rounding. Nothing here names a formula: this folder is the leaf below them.
+/// The one place that holds what every choice between a managed CPU primitive of this folder and a formula's
+/// device-agnostic tensor version (what CUDA runs, and the reference the primitives are tested against) depends on: the
+/// switch that turns the primitives off (<see cref="DisableSwitchName"/>, or <see cref="UseReferencePath"/> for tests)
+/// and the size limits of managed spans. Each primitive's <c>Takes</c> predicate adds what it computes (device, dtype,
+/// shape) and asks <see cref="Enabled"/>, <see cref="FitsOneSpan"/> and <see cref="FitsOneRow"/>; each formula asks it
+/// once per call, and its autograd function saves the answer for backward. Both paths give the same ranks; the float
+/// results agree to float32 rounding. Nothing in this folder names a formula: it is the leaf below them.
 /// </summary>
 internal static class CpuKernels
 {
@@ -61,52 +61,11 @@ internal static class CpuKernels
             ? FiniteScan.AllWithin(tensor, bound)
             : null;
 
-    /// <summary>Whether <see cref="ScalarLabelSampler"/> groups these labels [B, K]: a contiguous float32 or float64 column on the CPU.</summary>
-    public static bool TakesScalarLabelSample(Tensor labels) =>
-        Enabled && labels.device_type == DeviceType.CPU && labels.shape[1] == 1 && labels.is_contiguous()
-        && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && FitsOneSpan(labels.shape[0], sizeof(double));
-
-    /// <summary>Whether <see cref="ScalarLabelRanker"/> ranks the distances of these labels [M, K]: a finite float32 or float64 column on the CPU.</summary>
-    public static bool TakesScalarLabelRanks(Tensor labels) =>
-        Enabled && labels.device_type == DeviceType.CPU && labels.shape[1] == 1
-        && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && FiniteScan.AllFinite(labels) is true
-        && FitsOneRow(labels.shape[0], labels.ElementSize);
-
-    /// <summary>Whether <see cref="RowRanker"/> ranks the rows of <paramref name="values"/>: float32 or float64 [R, N] on the CPU.</summary>
-    public static bool TakesRowRanks(Tensor values) =>
-        Enabled && values.device_type == DeviceType.CPU && values.dim() == 2
-        && values.dtype is ScalarType.Float32 or ScalarType.Float64 && FitsOneRow(values.shape[1], values.ElementSize);
-
-    /// <summary>
-    /// Whether <see cref="GramRows"/> computes the similarity of <paramref name="kept"/> rows of float32 features [B, D] on
-    /// the CPU: every buffer it reads or writes fits one span.
-    /// </summary>
-    public static bool TakesGram(Tensor features, long kept)
-    {
-        long batch = features.shape[0];
-        long dimension = features.shape[1];
-        return Enabled && features.device_type == DeviceType.CPU && features.dtype == ScalarType.Float32
-            && FitsOneSpan(batch * dimension, sizeof(float)) && FitsOneSpan(kept * dimension, sizeof(float))
-            && FitsOneSpan(kept * kept, sizeof(float));
-    }
-
-    /// <summary>Whether <see cref="FusedObjectiveRows"/> computes the objective of float32 similarities [M, M] on the CPU.</summary>
-    public static bool TakesFusedObjective(Tensor similarity) =>
-        Enabled && similarity.device_type == DeviceType.CPU && similarity.dtype == ScalarType.Float32
-        && FitsOneRow(similarity.shape[1], sizeof(float));
-
-    /// <summary>
-    /// Whether the row kernels (<see cref="RowRanker"/> and <see cref="BlackboxGradientRows"/>, or
-    /// <see cref="SoftRankRows"/>) rank the scores [N] or [R, N] along their last dimension on the CPU.
-    /// </summary>
-    public static bool TakesScoreRows(Tensor scores) =>
-        Enabled && scores.device_type == DeviceType.CPU && FitsOneRow(scores.shape[^1], sizeof(double));
-
     /// <summary>Whether <paramref name="elements"/> values of <paramref name="elementBytes"/> bytes fit one span.</summary>
-    private static bool FitsOneSpan(long elements, long elementBytes) => elements <= MaxSpanBytes / elementBytes;
+    public static bool FitsOneSpan(long elements, long elementBytes) => elements <= MaxSpanBytes / elementBytes;
 
     /// <summary>Whether one row of <paramref name="elements"/> values fits one block of <see cref="RowBlocks"/> (which reads rows block by block).</summary>
-    private static bool FitsOneRow(long elements, long elementBytes) => elements <= RowBlocks.MaxBlockBytes / elementBytes;
+    public static bool FitsOneRow(long elements, long elementBytes) => elements <= RowBlocks.MaxBlockBytes / elementBytes;
 
     private sealed class Restore(bool previous) : IDisposable
     {

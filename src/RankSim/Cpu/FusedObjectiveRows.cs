@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankSim.Cpu;
@@ -13,6 +14,11 @@ namespace RankSim.Cpu;
 /// </summary>
 internal static class FusedObjectiveRows
 {
+    /// <summary>Whether this primitive computes the objective of similarities [M, M]: float32 on the CPU.</summary>
+    public static bool Takes(Tensor similarity) =>
+        CpuKernels.Enabled && similarity.device_type == DeviceType.CPU && similarity.dtype == ScalarType.Float32
+        && CpuKernels.FitsOneRow(similarity.shape[1], sizeof(float));
+
     /// <summary>
     /// The feature ranks RF [M, M] and the per-anchor losses [M] for contiguous float32 similarities S [M, M] and label
     /// ranks RL [M, M] on the CPU.

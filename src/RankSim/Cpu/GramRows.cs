@@ -13,10 +13,23 @@ namespace RankSim.Cpu;
 /// the full [B, D] gradient with zero rows for the samples that were not kept (backward); also G + G^T by tiles. The
 /// squared norms and the dot products n . dn are summed in float64; one pass over the rows replaces about a dozen
 /// libtorch operations, which dominate the cost for the small M of age-like labels. Callers keep every whole-tensor
-/// span within <see cref="CpuKernels.MaxSpanBytes"/> (<see cref="CpuKernels.TakesGram"/> decides).
+/// span within <see cref="CpuKernels.MaxSpanBytes"/> (<see cref="GramRows.Takes"/> decides).
 /// </summary>
 internal static class GramRows
 {
+    /// <summary>
+    /// Whether this primitive computes the similarity of <paramref name="kept"/> rows of features [B, D]: float32 on the
+    /// CPU, with every buffer it reads or writes within one span.
+    /// </summary>
+    public static bool Takes(Tensor features, long kept)
+    {
+        long batch = features.shape[0];
+        long dimension = features.shape[1];
+        return CpuKernels.Enabled && features.device_type == DeviceType.CPU && features.dtype == ScalarType.Float32
+            && CpuKernels.FitsOneSpan(batch * dimension, sizeof(float)) && CpuKernels.FitsOneSpan(kept * dimension, sizeof(float))
+            && CpuKernels.FitsOneSpan(kept * kept, sizeof(float));
+    }
+
     /// <summary>The smallest normal float32, the least row scale.</summary>
     private const float SmallestNormal = 1.17549435e-38f;
 

@@ -18,6 +18,11 @@ namespace RankSim.Cpu;
 /// </summary>
 internal static class RowRanker
 {
+    /// <summary>Whether this primitive ranks the rows of <paramref name="values"/>: float32 or float64 [R, N] on the CPU.</summary>
+    public static bool Takes(Tensor values) =>
+        CpuKernels.Enabled && values.device_type == DeviceType.CPU && values.dim() == 2
+        && values.dtype is ScalarType.Float32 or ScalarType.Float64 && CpuKernels.FitsOneRow(values.shape[1], values.ElementSize);
+
     /// <summary>float64 rows of at most this many values are sorted by insertion, which beats eight histogram passes there.</summary>
     private const int InsertionSortLimit = 48;
 

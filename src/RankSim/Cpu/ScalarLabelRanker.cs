@@ -1,6 +1,6 @@
-using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Numerics;
+using System.Runtime.CompilerServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,6 +15,12 @@ namespace RankSim.Cpu;
 /// </summary>
 internal static class ScalarLabelRanker
 {
+    /// <summary>Whether this primitive ranks the distances of these labels [M, K]: a finite float32 or float64 column on the CPU.</summary>
+    public static bool Takes(Tensor labels) =>
+        CpuKernels.Enabled && labels.device_type == DeviceType.CPU && labels.shape[1] == 1
+        && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && FiniteScan.AllFinite(labels) is true
+        && CpuKernels.FitsOneRow(labels.shape[0], labels.ElementSize);
+
     /// <summary>
     /// Normalized ascending ranks [M, M] of |y_i - y_j| along each row i, in the labels' dtype, for a CPU float32 or
     /// float64 column [M, 1] of finite labels; null (declined) when the largest distance overflows, where the walks'

@@ -13,6 +13,11 @@ namespace RankSim.Cpu;
 /// </summary>
 internal static class ScalarLabelSampler
 {
+    /// <summary>Whether this primitive groups these labels [B, K]: a contiguous float32 or float64 column on the CPU.</summary>
+    public static bool Takes(Tensor labels) =>
+        CpuKernels.Enabled && labels.device_type == DeviceType.CPU && labels.shape[1] == 1 && labels.is_contiguous()
+        && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && CpuKernels.FitsOneSpan(labels.shape[0], sizeof(double));
+
     /// <summary>
     /// The group of every label of a contiguous column [B, 1] of float32 or float64 labels on the CPU: groups numbered in
     /// ascending label order, and their number in <paramref name="distinct"/>; null when every label is distinct.

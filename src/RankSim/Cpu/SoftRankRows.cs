@@ -15,6 +15,13 @@ namespace RankSim.Cpu;
 internal static class SoftRankRows
 {
     /// <summary>
+    /// Whether this primitive computes the soft ranks of scores [N] or [R, N]: on the CPU, a row within one block (any
+    /// floating dtype; the rows are made float32 or float64 first).
+    /// </summary>
+    public static bool Takes(Tensor scores) =>
+        CpuKernels.Enabled && scores.device_type == DeviceType.CPU && CpuKernels.FitsOneRow(scores.shape[^1], sizeof(double));
+
+    /// <summary>
     /// Soft ranks of rows [R, N] (float32 or float64, contiguous, CPU) in their dtype, with the gaps between sorted
     /// neighbours, (s_(i+1) - s_(i)) / epsilon, capped at <paramref name="gapCap"/>; and, for <see cref="Gradient"/>, the
     /// ascending order and each sorted position's block end (int32 [R, N]).

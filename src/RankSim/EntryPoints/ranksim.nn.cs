@@ -30,7 +30,7 @@ public static partial class ranksim
         /// <param name="subsample_distinct_labels">Keep one random sample per distinct label value (default true).</param>
         /// <param name="label_ties">How equal label distances share ranks (default index order).</param>
         /// <param name="generator">Random generator for the subsampling; null uses TorchSharp's default.</param>
-        /// <param name="check_finite">Reject NaN or infinite inputs (default true).</param>
+        /// <param name="check_finite">Reject NaN or infinite inputs (default true; turned off, a non-finite feature can give a finite loss and a NaN gradient).</param>
         /// <returns>The loss module; call it with (features [B, ...], labels [B] / [B, 1] / [B, K]).</returns>
         /// <exception cref="ArgumentException">An undefined enum value or a disposed generator.</exception>
         public static RankSimLoss RankSimLoss(

@@ -28,7 +28,7 @@ public static partial class ranksim
             /// <param name="subsample_distinct_labels">Keep one random sample per distinct label value (default true).</param>
             /// <param name="label_ties">How equal label distances share ranks (default index order).</param>
             /// <param name="generator">Random generator for the subsampling; null uses TorchSharp's default.</param>
-            /// <param name="check_finite">Reject NaN or infinite inputs (default true).</param>
+            /// <param name="check_finite">Reject NaN or infinite inputs (default true; turned off, a non-finite feature can give a finite loss and a NaN gradient).</param>
             /// <returns>As <see cref="RankSim.RankSimLoss.forward"/>: a 0-dim tensor under Sum and Mean, [M] under None.</returns>
             /// <exception cref="ArgumentException">Inputs that do not fit (see <see cref="RankSim.RankSimLoss.forward"/>) or an undefined enum value.</exception>
             public static Tensor ranksim_loss(

@@ -1,6 +1,5 @@
 using RankSim.Autograd;
 using RankSim.Cpu;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -32,9 +31,9 @@ internal static class BlackboxRank
     /// <returns>
     /// Ranks in {1/N, ..., 1}, the shape of <paramref name="scores"/>; float64 for float64 scores, float32 otherwise
     /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype.
-    /// Changing the scores or the result in place before backward makes backward throw a catchable exception (as for
-    /// libtorch's functions; the process is never aborted). Unlike libtorch's functions, a second backward through the
-    /// result without <c>retain_graph</c> runs again: TorchSharp keeps the tensors a custom function saved.
+    /// Changing the scores in place before backward makes backward raise libtorch's error for a saved tensor modified by
+    /// an in-place operation, naming the scores' type and shape (see <see cref="SavedInputCheck"/>); the process is never
+    /// aborted. A second backward through the result without <c>retain_graph</c> raises, as for libtorch's functions.
     /// </returns>
     /// <exception cref="ArgumentException">A null, empty, non-floating, non-finite or wrongly shaped tensor, or lambda not a finite positive number.</exception>
     public static Tensor Apply(Tensor scores, double interpolationLambda)
@@ -42,7 +41,7 @@ internal static class BlackboxRank
         InputValidation.RequireLive(scores, nameof(scores));
         InputValidation.RequireLambda(interpolationLambda, nameof(interpolationLambda));
         InputValidation.RequireRankScores(scores, nameof(scores));
-        return BlackboxRankFunction.Apply(scores, interpolationLambda, perRow: false);
+        return SavedInputCheck.Attach(BlackboxRankFunction.Apply(scores, interpolationLambda, perRow: false), scores);
     }
 
     /// <summary>The dtype ranks are computed in: float64 stays, everything else becomes float32.</summary>
@@ -93,7 +92,7 @@ internal static class BlackboxRank
 
     /// <summary>
     /// The custom autograd function of the ranks and their blackbox gradient. Forward ranks the rows by
-    /// <see cref="RowRanker"/> where <see cref="CpuKernels.TakesScoreRows"/> says so, else by <see cref="Ranks.Descending"/>;
+    /// <see cref="RowRanker"/> where <see cref="BlackboxGradientRows.Takes"/> says so, else by <see cref="Ranks.Descending"/>;
     /// backward follows the same choice (<see cref="BlackboxGradientRows"/> or <see cref="Gradient"/>;
     /// <see cref="GradientPerRow"/> on both paths). It saves the scores and the ranks it returns; changing either in place
     /// before backward makes backward fail with a catchable error, as for libtorch's own functions.
@@ -114,7 +113,7 @@ internal static class BlackboxRank
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var scores = (Tensor)vars[0];
-            bool kernel = CpuKernels.TakesScoreRows(scores);
+            bool kernel = BlackboxGradientRows.Takes(scores);
             using var scope = NewDisposeScope();
             var rows = scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype));
             if (kernel)
@@ -125,7 +124,7 @@ internal static class BlackboxRank
             var ranks = kernel ? RowRanker.Rank(rows, descending: true, RankTies.IndexOrder) : Ranks.Descending(rows, RankTies.IndexOrder);
 
             // The ranks are saved as a detached alias of the result (same storage and version counter): saving the returned
-            // tensor itself made a call 3x slower at N = 1024 (measured), a copy costs 64 MB at N = 4096.
+            // tensor itself is much slower, and a copy costs memory (docs/cpu-backend.md has the numbers).
             ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
             ctx.save_data(LambdaKey, (double)vars[1]);
             ctx.save_data(PerRowKey, (bool)vars[2]);

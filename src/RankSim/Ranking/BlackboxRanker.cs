@@ -1,4 +1,3 @@
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -15,7 +14,8 @@ namespace RankSim;
 /// for the upstream gradient g: s' = s + lambda * g, r' = rk(s'), and dL/ds = -(r - r') / (lambda + 1e-8); a row whose
 /// upstream gradient holds a NaN or an infinity gets NaN throughout. A lambda so small that s + lambda * g orders every
 /// row as s does gives an exactly zero gradient: with float32 scores near 1, lambda * |g| must reach about 1e-7.
-/// Changing the scores or the result in place before backward makes backward throw a catchable exception.
+/// Changing the scores in place before backward makes backward raise libtorch's error for a saved tensor modified by an
+/// in-place operation, naming the scores' type and shape.
 /// </remarks>
 public sealed class BlackboxRanker : nn.Module<Tensor, Tensor>
 {

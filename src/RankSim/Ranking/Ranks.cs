@@ -1,5 +1,4 @@
 using RankSim.Cpu;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -21,7 +20,7 @@ internal static class Ranks
     /// for float32 or float64 rows on the CPU, else by <see cref="Descending"/> or <see cref="Ascending"/>.
     /// </summary>
     public static Tensor Rows(Tensor values, bool descending, RankTies ties) =>
-        CpuKernels.TakesRowRanks(values)
+        RowRanker.Takes(values)
             ? RowRanker.Rank(values, descending, ties)
             : descending ? Descending(values, ties) : Ascending(values, ties);
 

@@ -1,6 +1,5 @@
 using RankSim.Autograd;
 using RankSim.Cpu;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -144,7 +143,7 @@ internal static class SoftRank
 
     /// <summary>
     /// The custom autograd function of the soft ranks. Forward computes them by <see cref="SoftRankRows"/> where
-    /// <see cref="CpuKernels.TakesScoreRows"/> says so, else by <see cref="Forward"/>; backward follows the same choice
+    /// <see cref="SoftRankRows.Takes"/> says so, else by <see cref="Forward"/>; backward follows the same choice
     /// (<see cref="SoftRankRows.Gradient"/> or <see cref="Gradient"/>).
     /// </summary>
     internal sealed class SoftRankFunction : autograd.SingleTensorFunction<SoftRankFunction>
@@ -164,7 +163,7 @@ internal static class SoftRank
         {
             var scores = (Tensor)vars[0];
             double regularization = (double)vars[1];
-            bool kernel = CpuKernels.TakesScoreRows(scores);
+            bool kernel = SoftRankRows.Takes(scores);
             using var scope = NewDisposeScope();
             var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(BlackboxRank.WorkingDtype(scores.dtype)));
             Tensor ranks;

@@ -1,5 +1,4 @@
 using RankSim.Cpu;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -19,7 +18,7 @@ internal static class DistinctLabelSampler
     /// </summary>
     public static Tensor? Sample(Tensor labels, Generator? generator)
     {
-        if (!CpuKernels.TakesScalarLabelSample(labels))
+        if (!ScalarLabelSampler.Takes(labels))
         {
             return SampleByTensors(labels, generator);
         }

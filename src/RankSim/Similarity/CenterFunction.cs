@@ -1,5 +1,4 @@
 using RankSim.Autograd;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankSim;

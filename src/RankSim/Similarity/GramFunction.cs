@@ -1,6 +1,5 @@
 using RankSim.Autograd;
 using RankSim.Cpu;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -13,7 +12,7 @@ namespace RankSim;
 /// magnitude, see <see cref="FeatureSimilarities.RowScale"/>) so that it neither overflows nor underflows; for an all-zero
 /// row n = 0 and this is dn / eps, finite, as <c>normalize</c>'s own backward gives. Rows that were not kept get a zero
 /// gradient. Float32 features on the CPU take the row kernels of <see cref="GramRows"/> for everything but the two matrix
-/// products (where <see cref="CpuKernels.TakesGram"/> says so); everything else takes the tensor formulas below. The
+/// products (where <see cref="GramRows.Takes"/> says so); everything else takes the tensor formulas below. The
 /// choice is made in forward and followed by backward.
 /// </summary>
 internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
@@ -33,7 +32,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         var features = (Tensor)vars[0];
         var rows = (Tensor?)vars[1];
         bool cosine = (bool)vars[2];
-        bool kernel = CpuKernels.TakesGram(features, rows?.shape[0] ?? features.shape[0]);
+        bool kernel = GramRows.Takes(features, rows?.shape[0] ?? features.shape[0]);
         using var scope = NewDisposeScope();
         ctx.save_data(CosineKey, cosine);
         ctx.save_data(BatchKey, features.shape[0]);

@@ -38,7 +38,7 @@ internal static class LabelSimilarity
     /// </summary>
     public static Tensor Ranks(Tensor labels, RankTies ties)
     {
-        var ranks = CpuKernels.TakesScalarLabelRanks(labels) ? ScalarLabelRanker.TryRank(labels, ties) : null;
+        var ranks = ScalarLabelRanker.Takes(labels) ? ScalarLabelRanker.TryRank(labels, ties) : null;
         if (ranks is not null)
         {
             return ranks;

@@ -145,6 +145,20 @@ public class BalancedMSETests
     }
 
     [Fact]
+    public void AMixtureFitThatCannotFinishInReasonableTimeIsRefusedWithItsBound()
+    {
+        // 200,000 components on 200,000 distinct labels: 4e10 terms an EM iteration.
+        var labels = Enumerable.Range(0, 200_000).Select(i => (double)i).ToArray();
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        FluentActions.Invoking(() => GaussianMixture.FitValues(labels, components: 200_000)).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("components").WithMessage("*at most 100,000,000*");
+        watch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(30), "the bound is checked before any EM iteration");
+
+        // At the bound a fit runs: 12,500,000 terms an iteration here.
+        GaussianMixture.FitValues(labels.Take(50_000).ToArray(), components: 250, maxIterations: 2).Count.Should().Be(250);
+    }
+
+    [Fact]
     public void EmRecoversAWellSeparatedMixture()
     {
         using var scope = NewDisposeScope();

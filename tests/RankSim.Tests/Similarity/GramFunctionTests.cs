@@ -39,7 +39,7 @@ public class GramFunctionTests
         }
     }
 
-    /// <summary>The CPU kernel function (<see cref="GramRowsFunction"/>, float32) matches the formula in float64.</summary>
+    /// <summary>The CPU kernel function (<see cref="GramFunction"/> (on its CPU kernel path), float32) matches the formula in float64.</summary>
     [Theory]
     [InlineData(true, true, 12, 19)]
     [InlineData(true, false, 12, 19)]

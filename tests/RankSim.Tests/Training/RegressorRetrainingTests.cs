@@ -1,5 +1,3 @@
-using TorchSharp.Modules;
-
 namespace RankSim.Tests.Training;
 
 public class RegressorRetrainingTests

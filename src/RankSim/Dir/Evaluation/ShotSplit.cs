@@ -1,5 +1,3 @@
-using static TorchSharp.torch;
-
 namespace RankSim.Dir;
 
 /// <summary>The DIR shot groups of label bins, by their number of training samples.</summary>

@@ -24,10 +24,11 @@ internal static class Datasets
     /// <exception cref="InputException">The file cannot be read or its contents cannot be used.</exception>
     public static Func<int, Dataset> Open(ExperimentSettings settings) => Open(settings.Dataset, settings.Quick, settings.DataFile, settings.LabelColumn);
 
-    /// <summary>Reads and checks one dataset: randhie, agedb-like, synthetic, or csv (with its file and label column).</summary>
+    /// <summary>Reads and checks one dataset: randhie, diamonds, agedb-like, synthetic, or csv (with its file and label column).</summary>
     public static Func<int, Dataset> Open(string dataset, bool quick, string? file, string? label) => dataset switch
     {
         "randhie" => Tabular("RAND HIE (mdvis)", CsvTable.Read(Path.Combine(AppContext.BaseDirectory, "Data", "randhie.csv"), "mdvis")),
+        "diamonds" => Diamonds(CsvTable.Read(Path.Combine(AppContext.BaseDirectory, "Data", "diamonds.csv"), "price")),
         "csv" => Tabular(Path.GetFileName(file!), CsvTable.Read(file!, label!)),
         "synthetic" => seed => Synthetic(seed, quick),
         _ => seed => AgeDbLike(seed, quick),
@@ -53,10 +54,48 @@ internal static class Datasets
         return seed => FromTable(name, table, seed);
     }
 
+    /// <summary>Per $100 price bin, validation and test each take up to this many diamonds (a quarter of the bin at most).</summary>
+    public const int DiamondsCap = 20;
+
+    /// <summary>Training diamonds from this price bin on ($5,000) are thinned (see <see cref="DiamondsTailScale"/>).</summary>
+    public const int DiamondsTailStart = 50;
+
+    /// <summary>A training diamond in bin b &gt;= <see cref="DiamondsTailStart"/> is kept with probability exp(-(b - 50) / 40).</summary>
+    public const double DiamondsTailScale = 40;
+
+    /// <summary>
+    /// The diamonds' DIR task: the label is the price in hundreds of US dollars (price / 100, so the integer bins of the DIR
+    /// metrics are $100 wide: 186 bins, $300 to $18,800). Per bin, validation and test each take up to
+    /// <see cref="DiamondsCap"/> diamonds (at most a quarter of the bin), balanced as in the DIR benchmarks; the rest is the
+    /// training pool, whose tail is curated to be long: from $5,000 on, each training diamond is kept with probability
+    /// exp(-(bin - 50) / 40). On seed 0 this leaves 65 many-shot bins (over 100 training diamonds), 29 medium and 92
+    /// few-shot (under 20; 65/31/90 on seed 1), 42,859 training and 3,165 each validation and test diamonds. The split,
+    /// the thinning included, is drawn from the seed.
+    /// </summary>
+    private static Func<int, Dataset> Diamonds(CsvTable table)
+    {
+        var prices = table.Labels;
+        var hundreds = prices.Select(p => p / 100).ToArray();
+        return seed =>
+        {
+            var (pool, val, test) = BalancedSplit(hundreds, seed, DiamondsCap);
+            var random = new Random(seed + 4242);
+            var train = pool.Where(i => Math.Floor(hundreds[i]) < DiamondsTailStart
+                || random.NextDouble() < Math.Exp(-(Math.Floor(hundreds[i]) - DiamondsTailStart) / DiamondsTailScale)).ToArray();
+            return Standardized("Diamonds (price, $100 bins)", table, hundreds, train, val, test);
+        };
+    }
+
     /// <summary>The seed's DIR split of a table; features standardized (in float64) with the training rows' statistics.</summary>
     private static Dataset FromTable(string name, CsvTable table, int seed)
     {
         var (train, val, test) = BalancedSplit(table.Labels, seed);
+        return Standardized(name, table, table.Labels, train, val, test);
+    }
+
+    /// <summary>The rows of a split as tensors, features standardized (in float64) with the training rows' statistics.</summary>
+    private static Dataset Standardized(string name, CsvTable table, double[] labels, int[] train, int[] val, int[] test)
+    {
         int width = table.FeatureColumns.Count;
         var mean = new double[width];
         var std = new double[width];
@@ -68,12 +107,12 @@ internal static class Datasets
         }
 
         Tensor Rows(int[] index) => tensor(index.SelectMany(i => table.Features[i].Select((v, c) => (float)((v - mean[c]) / std[c]))).ToArray(), [index.Length, width]);
-        Tensor Labels(int[] index) => tensor(index.Select(i => (float)table.Labels[i]).ToArray());
+        Tensor Labels(int[] index) => tensor(index.Select(i => (float)labels[i]).ToArray());
         return new Dataset(name, Rows(train), Labels(train), Rows(val), Labels(val), Rows(test), Labels(test), Images: false);
     }
 
-    /// <summary>The DIR split: per integer label bin, up to <see cref="Cap"/> samples each (at most a quarter of the bin) go to validation and test.</summary>
-    public static (int[] Train, int[] Val, int[] Test) BalancedSplit(double[] labels, int seed)
+    /// <summary>The DIR split: per integer label bin, up to <paramref name="cap"/> samples each (at most a quarter of the bin) go to validation and test.</summary>
+    public static (int[] Train, int[] Val, int[] Test) BalancedSplit(double[] labels, int seed, int cap = Cap)
     {
         var random = new Random(seed);
         var train = new List<int>();
@@ -82,7 +121,7 @@ internal static class Datasets
         foreach (var bin in Enumerable.Range(0, labels.Length).GroupBy(i => Math.Floor(labels[i])).OrderBy(g => g.Key))
         {
             var members = bin.OrderBy(_ => random.Next()).ToArray();
-            int take = Math.Min(Cap, members.Length / 4);
+            int take = Math.Min(cap, members.Length / 4);
             test.AddRange(members.Take(take));
             val.AddRange(members.Skip(take).Take(take));
             train.AddRange(members.Skip(2 * take));

@@ -167,7 +167,10 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
 
         var data0 = firstData!;
         var split = new ShotSplit(firstTraining!);
-        Console.WriteLine($"data: {data0.Name}: train {data0.TrainY.shape[0]}, val {data0.ValY.shape[0]}, test {data0.TestY.shape[0]} (seed {settings.FirstSeed}); {results.Count} runs in {(DateTime.Now - started).TotalSeconds:F0} s");
+        var bins = split.BinGroups;
+        Console.WriteLine($"data: {data0.Name}: train {data0.TrainY.shape[0]}, val {data0.ValY.shape[0]}, test {data0.TestY.shape[0]} (seed {settings.FirstSeed}); "
+            + $"label bins many/medium/few-shot {bins.Count(g => g == ShotGroup.Many)}/{bins.Count(g => g == ShotGroup.Medium)}/{bins.Count(g => g == ShotGroup.Few)}; "
+            + $"{results.Count} runs in {(DateTime.Now - started).TotalSeconds:F0} s");
         AnsiConsole.Write(Report.MetricsTable(methods, results));
         var differences = Report.PairedDifferences(methods, results);
         if (differences.Count > 0)
@@ -177,7 +180,7 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
 
         foreach (var result in results)
         {
-            if (CollapseCheck.Reason(result, results) is { } reason)
+            if (RunCollapse.Reason(result, results) is { } reason)
             {
                 string advice = MethodSpec.Parse(result.Method).RankSim ? "; with RankSim, a smaller --gamma or --lambda usually helps" : "";
                 Console.WriteLine($"warning: {result.Method}, seed {result.Seed}: collapse: {reason}{advice}.");

@@ -11,7 +11,7 @@ internal sealed class ExperimentSettings : CommandSettings
     public const string DefaultMethods = "Vanilla,RankSim,SQINV,SQINV+RankSim,SQINV+LDS+FDS+RankSim";
 
     [CommandOption("--dataset <NAME>")]
-    [Description("randhie (bundled RAND HIE data), agedb-like (synthetic images with AgeDB-DIR's label counts), synthetic (generated tabular data with the same counts) or csv (your file: --data, --label)")]
+    [Description("randhie (bundled RAND HIE data), diamonds (bundled diamond prices, in $100 bins), agedb-like (synthetic images with AgeDB-DIR's label counts), synthetic (generated tabular data with the same counts) or csv (your file: --data, --label)")]
     [DefaultValue("randhie")]
     public string Dataset { get; init; } = "randhie";
 
@@ -130,11 +130,11 @@ internal sealed class ExperimentSettings : CommandSettings
     {
         string? error = Dataset switch
         {
-            "randhie" or "agedb-like" or "synthetic" when DataFile is not null || LabelColumn is not null => "--data and --label belong to --dataset csv.",
-            "randhie" or "agedb-like" or "synthetic" => null,
+            "randhie" or "diamonds" or "agedb-like" or "synthetic" when DataFile is not null || LabelColumn is not null => "--data and --label belong to --dataset csv.",
+            "randhie" or "diamonds" or "agedb-like" or "synthetic" => null,
             "csv" when DataFile is null || LabelColumn is null => "--dataset csv needs --data FILE and --label COLUMN.",
             "csv" => null,
-            _ => $"--dataset: unknown dataset '{Dataset}'; use randhie, agedb-like, synthetic or csv.",
+            _ => $"--dataset: unknown dataset '{Dataset}'; use randhie, diamonds, agedb-like, synthetic or csv.",
         };
         error ??= SeedCount is < 1 ? "--seeds must be a positive whole number."
             : FirstSeed < 0 || FirstSeed > 1_000_000 ? "--first-seed must be a whole number from 0 to 1000000."

@@ -126,7 +126,7 @@ internal static class Report
                 row["spearman"].Format(m.Spearman);
                 row["balanced_mae"].Format(m.BalancedMae);
                 row["best_epoch"].Format(r.BestEpoch);
-                row["collapsed"].Set(CollapseCheck.Reason(r, results) is null ? "false" : "true");
+                row["collapsed"].Set(RunCollapse.Reason(r, results) is null ? "false" : "true");
                 row["seconds"].Format(r.Seconds);
             }
         }
@@ -153,7 +153,7 @@ internal static class Report
             },
             runs = results.Select(r => new
             {
-                method = r.Method, seed = r.Seed, best_epoch = r.BestEpoch, collapsed = CollapseCheck.Reason(r, results), seconds = r.Seconds,
+                method = r.Method, seed = r.Seed, best_epoch = r.BestEpoch, collapsed = RunCollapse.Reason(r, results), seconds = r.Seconds,
                 diagnostics = new
                 {
                     mean_cosine = Finite(r.Diagnostics.MeanCosine), centered_mean_cosine = Finite(r.Diagnostics.CenteredMeanCosine),

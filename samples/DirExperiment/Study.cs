@@ -135,7 +135,7 @@ internal static class Study
             armRuns.Average(r => r.Diagnostics.EffectiveRank), baseRuns.Average(r => r.Diagnostics.EffectiveRank),
             armRuns.Average(r => r.Diagnostics.SimilarityLabelSpearman), baseRuns.Average(r => r.Diagnostics.SimilarityLabelSpearman),
             armRuns.Average(r => r.Diagnostics.PredictionSpread),
-            armRuns.Count(r => CollapseCheck.Reason(r, all.Where(b => b.Seed == r.Seed && baseRuns.Contains(b)).Append(r).ToList()) is not null),
+            armRuns.Count(r => RunCollapse.Reason(r, all.Where(b => b.Seed == r.Seed && baseRuns.Contains(b)).Append(r).ToList()) is not null),
             armTime / baseTime, armRuns.Average(r => r.BestEpoch), armRuns.Average(r => r.Curve.Count));
     }
 

@@ -11,10 +11,13 @@ namespace DirExperiment;
 /// </summary>
 internal sealed record EpochRecord(int Epoch, double TrainLoss, double RankSimTerm, double ValMae, FeatureDiagnostics Diagnostics);
 
-/// <summary>The outcome of one method on one seed; <see cref="Diagnostics"/> are those of the selected model on validation.</summary>
+/// <summary>
+/// The outcome of one method on one seed; <see cref="Diagnostics"/> and <see cref="ValMae"/> are those of the selected
+/// model on validation.
+/// </summary>
 internal sealed record RunResult(
     string Method, int Seed, DirReport Test, IReadOnlyDictionary<int, double> TestMaeByBin, IReadOnlyList<EpochRecord> Curve,
-    int BestEpoch, FeatureDiagnostics Diagnostics, double Seconds);
+    int BestEpoch, FeatureDiagnostics Diagnostics, double ValMae, double Seconds);
 
 /// <summary>Trains and evaluates one method on one seed; paired across methods by seed (initialization, batch order).</summary>
 internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDistribution training, Device device)
@@ -136,7 +139,8 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         }
 
         var (report, byBin) = Evaluate(model);
-        return new RunResult(method.Name, seed, report, byBin, curve, bestEpoch, Diagnose(model, valX, valY), watch.Elapsed.TotalSeconds);
+        return new RunResult(
+            method.Name, seed, report, byBin, curve, bestEpoch, Diagnose(model, valX, valY), MeanAbsoluteError(model, valX, valY), watch.Elapsed.TotalSeconds);
 
         EpochRecord TrainEpoch(int epoch, bool useRankSim)
         {

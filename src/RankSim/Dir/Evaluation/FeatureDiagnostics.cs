@@ -13,6 +13,13 @@ namespace RankSim.Dir;
 /// (often above 0.9) in ordinary training, and a warning at cosine 0.99 cannot tell that from collapse. Centering removes
 /// the shared direction; the effective rank counts how many directions the centered batch still uses; the prediction
 /// spread tells whether the regressor's outputs still vary as the labels do.
+/// <para>
+/// A low effective rank is not collapse by itself. A regression encoder only has to order the samples along the label,
+/// which one direction can do, and RankSim asks for exactly that: features whose similarities rank as the labels do may
+/// use a handful of directions (an effective rank of 2-4) while the regression is better than without RankSim. The
+/// regression decides: <see cref="CollapseCheck.Judge"/> calls a model collapsed when its predictions hardly vary or its
+/// validation error is far worse than without the regularizer, and reports these statistics beside the verdict.
+/// </para>
 /// </remarks>
 public sealed record FeatureDiagnostics
 {

@@ -13,16 +13,17 @@ namespace RankSim;
 /// </summary>
 /// <example>
 /// <code>
-/// var rankSim = ranksim.nn.RankSimLoss();                    // the paper's settings
-/// var loss = l1.call(pred, y) + 0.1 * rankSim.call(features, y);
+/// var rankSim = ranksim.nn.RankSimLoss(FeatureRanking.Blackbox(interpolationLambda: 0.5));
+/// var loss = l1.call(pred, y) + 0.1 * rankSim.call(features, y);    // gamma 0.1, lambda 0.5: the recommended start
 /// </code>
 /// </example>
 /// <remarks>
 /// One call: validate -> keep one sample per distinct label (M of B) -> feature similarity S [M, M] and label
-/// similarity L [M, M] -> RF = rk(S), differentiable by the chosen <see cref="FeatureRanking"/>, RL = rk(L) (a constant) -> per anchor i,
-/// mean_j (RF_ij - RL_ij)^2 -> reduction. Options beyond the paper: <see cref="FeatureSimilarity.CenteredCosine"/>,
-/// <see cref="PerturbationScaling"/>, and soft ranks (<see cref="FeatureRanking"/>). All anchors are computed together; the number of TorchSharp calls does not
-/// grow with the batch. The result does not depend on the device: the CPU computes the same ranks as CUDA, with the
+/// similarity L [M, M] -> RF = rk(S), differentiable by the chosen <see cref="FeatureRanking"/>, RL = rk(L) (a constant)
+/// -> per anchor i, mean_j (RF_ij - RL_ij)^2 -> reduction. Options beyond the paper:
+/// <see cref="FeatureSimilarity.CenteredCosine"/>, <see cref="PerturbationScaling.PerRow"/>, and soft ranks
+/// (<see cref="FeatureRanking.Soft"/>). All anchors are computed together; the number of TorchSharp calls does not grow
+/// with the batch. The result does not depend on the device: the CPU computes the same ranks as CUDA, with the
 /// same tie and NaN order (see <see cref="CpuBackend"/> for how the CPU path can be switched to the device-agnostic one).
 /// </remarks>
 public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>

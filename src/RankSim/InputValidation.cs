@@ -147,6 +147,61 @@ internal static class InputValidation
         }
     }
 
+    /// <summary>
+    /// The inputs of a feature regularizer (<see cref="RankSimLoss"/>, <see cref="OrdinalEntropyLoss"/>): features [B, ...]
+    /// floating point with at least one value per row, labels [B], [B, 1] or [B, K] of real numbers (int64 within
+    /// +-2^53), both dense with data on one device, and (with <paramref name="checkFinite"/>) finite.
+    /// </summary>
+    public static void RequireFeaturesAndLabels(Tensor features, Tensor labels, bool checkFinite)
+    {
+        RequireLive(features, nameof(features));
+        RequireLive(labels, nameof(labels));
+        if (features.dim() < 2)
+        {
+            throw new ArgumentException(
+                $"features must have at least 2 dimensions [B, D, ...]; got shape {Shape(features)}.", nameof(features));
+        }
+
+        RequireFloatingPoint(features, nameof(features));
+        if (labels.dim() is < 1 or > 2)
+        {
+            throw new ArgumentException($"labels must be [B], [B, 1] or [B, K]; got shape {Shape(labels)}.", nameof(labels));
+        }
+
+        RequireRealNumber(labels, nameof(labels));
+        long batch = features.shape[0];
+        long labelBatch = labels.shape[0];
+        if (labelBatch != batch)
+        {
+            throw new ArgumentException($"labels has batch size {labelBatch} but features has {batch}.", nameof(labels));
+        }
+
+        if (batch == 0)
+        {
+            throw new ArgumentException("The batch is empty (batch size 0).", nameof(features));
+        }
+
+        if (features.numel() == 0)
+        {
+            throw new ArgumentException($"features has no feature values (shape {Shape(features)}).", nameof(features));
+        }
+
+        if (labels.numel() == 0)
+        {
+            throw new ArgumentException($"labels has no values (shape {Shape(labels)}).", nameof(labels));
+        }
+
+        RequireData(features, nameof(features));
+        RequireData(labels, nameof(labels));
+        RequireSameDevice(features, nameof(features), labels, nameof(labels));
+        RequireExactInFloat64(labels, nameof(labels));
+        if (checkFinite)
+        {
+            RequireFinite(features, nameof(features));
+            RequireFinite(labels, nameof(labels));
+        }
+    }
+
     /// <summary>The largest integer magnitude float64 holds exactly, 2^53.</summary>
     public const long MaxExactInteger = 1L << 53;
 

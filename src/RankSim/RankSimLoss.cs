@@ -161,55 +161,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
 
     private static void Validate(Tensor features, Tensor labels, Generator? generator, bool checkFinite)
     {
-        InputValidation.RequireLive(features, nameof(features));
-        InputValidation.RequireLive(labels, nameof(labels));
-        if (features.dim() < 2)
-        {
-            throw new ArgumentException(
-                $"features must have at least 2 dimensions [B, D, ...]; got shape {InputValidation.Shape(features)}.", nameof(features));
-        }
-
-        InputValidation.RequireFloatingPoint(features, nameof(features));
-        if (labels.dim() is < 1 or > 2)
-        {
-            throw new ArgumentException(
-                $"labels must be [B], [B, 1] or [B, K]; got shape {InputValidation.Shape(labels)}.", nameof(labels));
-        }
-
-        InputValidation.RequireRealNumber(labels, nameof(labels));
-        long batch = features.shape[0];
-        long labelBatch = labels.shape[0];
-        if (labelBatch != batch)
-        {
-            throw new ArgumentException(
-                $"labels has batch size {labelBatch} but features has {batch}.", nameof(labels));
-        }
-
-        if (batch == 0)
-        {
-            throw new ArgumentException("The batch is empty (batch size 0).", nameof(features));
-        }
-
-        if (features.numel() == 0)
-        {
-            throw new ArgumentException(
-                $"features has no feature values (shape {InputValidation.Shape(features)}).", nameof(features));
-        }
-
-        if (labels.numel() == 0)
-        {
-            throw new ArgumentException($"labels has no values (shape {InputValidation.Shape(labels)}).", nameof(labels));
-        }
-
-        InputValidation.RequireData(features, nameof(features));
-        InputValidation.RequireData(labels, nameof(labels));
-        InputValidation.RequireSameDevice(features, nameof(features), labels, nameof(labels));
+        InputValidation.RequireFeaturesAndLabels(features, labels, checkFinite);
         InputValidation.RequireGenerator(generator, nameof(generator));
-        InputValidation.RequireExactInFloat64(labels, nameof(labels));
-        if (checkFinite)
-        {
-            InputValidation.RequireFinite(features, nameof(features));
-            InputValidation.RequireFinite(labels, nameof(labels));
-        }
     }
 }

@@ -43,6 +43,15 @@ public static partial class ranksim
             bool check_finite = true) =>
             new(ranking, similarity, reduction, subsample_distinct_labels, label_ties, generator, check_finite);
 
+        /// <summary>The ordinal entropy regularizer (Zhang et al., ICLR 2023) as a module; see <see cref="RankSim.OrdinalEntropyLoss"/>.</summary>
+        /// <param name="diversity_weight">Weight of the diversity term (spreads the label centers apart), in [0, 1e6] (default 1).</param>
+        /// <param name="tightness_weight">Weight of the tightness term (pulls features to their label's center), in [0, 1e6] (default 1).</param>
+        /// <param name="check_finite">Reject NaN or infinite inputs (default true).</param>
+        /// <returns>The loss module; call it with (features [B, ...], labels [B] / [B, 1] / [B, K]).</returns>
+        /// <exception cref="ArgumentOutOfRangeException">A weight is not in [0, 1e6].</exception>
+        public static OrdinalEntropyLoss OrdinalEntropyLoss(double diversity_weight = 1.0, double tightness_weight = 1.0, bool check_finite = true) =>
+            new(diversity_weight, tightness_weight, check_finite);
+
         /// <summary>The blackbox ranker (the reference's <c>TrueRanker</c>) as a module; see <see cref="RankSim.BlackboxRanker"/>.</summary>
         /// <param name="interpolation_lambda">Interpolation strength lambda of the backward pass, in (0, 1e30] (default 2).</param>
         /// <returns>The ranker module; call it with scores [N] or [R, N].</returns>

@@ -45,6 +45,21 @@ public static partial class ranksim
                     features, labels, ranking ?? FeatureRanking.Default, similarity, reduction, subsample_distinct_labels, label_ties, generator, check_finite);
 
             /// <summary>
+            /// The ordinal entropy regularizer (Zhang et al., ICLR 2023) of one batch: diversity_weight * L_d + tightness_weight * L_t.
+            /// See <see cref="RankSim.OrdinalEntropyLoss"/>.
+            /// </summary>
+            /// <param name="features">Features [B, ...] of any floating dtype and device (flattened to [B, D]); usually the penultimate layer.</param>
+            /// <param name="labels">Labels [B], [B, 1] or [B, K], integer or floating, on the features' device.</param>
+            /// <param name="diversity_weight">Weight of the diversity term, in [0, 1e6] (default 1).</param>
+            /// <param name="tightness_weight">Weight of the tightness term, in [0, 1e6] (default 1).</param>
+            /// <param name="check_finite">Reject NaN or infinite inputs (default true).</param>
+            /// <returns>A 0-dim tensor (float64 for float64 features, float32 otherwise).</returns>
+            /// <exception cref="ArgumentException">Inputs that do not fit (see <see cref="RankSim.OrdinalEntropyLoss.forward"/>) or a weight out of range.</exception>
+            public static Tensor ordinal_entropy_loss(
+                Tensor features, Tensor labels, double diversity_weight = 1.0, double tightness_weight = 1.0, bool check_finite = true) =>
+                RankSim.OrdinalEntropyLoss.Compute(features, labels, diversity_weight, tightness_weight, check_finite);
+
+            /// <summary>
             /// Normalized descending ranks with the blackbox gradient, the reference's <c>TrueRanker.apply(scores, lambda_val)</c>;
             /// see <see cref="RankSim.BlackboxRanker"/>.
             /// </summary>

@@ -41,7 +41,7 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
     }
 
     [Fact]
-    public void RankSimLossAndTheRankerAreRightOrRefuse()
+    public void TheRegularizersAndTheRankersAreRightOrRefuse()
     {
         var input = new FuzzInputs(21);
         var failures = new List<string>();
@@ -74,6 +74,34 @@ public abstract class BadInputFuzzTests(bool referencePath) : BothPaths(referenc
                     if (features.requires_grad)
                     {
                         value.sum().backward();
+                        Expect(features.grad is null || FuzzInputs.AllFinite(features.grad), "non-finite gradient for finite inputs");
+                    }
+                }
+            });
+            Check(failures, $"OrdinalEntropyLoss call {call}", () =>
+            {
+                double diversity = input.Coin() ? input.Number() : 1.0;
+                double tightness = input.Coin() ? input.Number() : 1.0;
+                bool checkFinite = input.Next(4) > 0;
+                var features = input.Tensor(batch, mostlyValid: true);
+                var labels = input.Tensor(batch, mostlyValid: true);
+                bool ordinary = FuzzInputs.IsOrdinary(features) && FuzzInputs.IsOrdinary(labels);
+                var value = input.Coin()
+                    ? new OrdinalEntropyLoss(diversity, tightness, checkFinite).call(features, labels)
+                    : ranksim.nn.functional.ordinal_entropy_loss(features, labels, diversity, tightness, checkFinite);
+                if (!ordinary && checkFinite)
+                {
+                    Expect(false, $"accepted features {FuzzInputs.Describe(features)}, labels {FuzzInputs.Describe(labels)}");
+                }
+
+                if (ordinary)
+                {
+                    // Diversity lies in [-2, 0] and tightness in [0, 2].
+                    double v = value.to(ScalarType.Float64).item<double>();
+                    Expect(double.IsFinite(v) && v >= -2 * diversity - 1e-4 && v <= 2 * tightness + 1e-4, $"loss {v} for finite inputs (weights {diversity}, {tightness})");
+                    if (features.requires_grad)
+                    {
+                        value.backward();
                         Expect(features.grad is null || FuzzInputs.AllFinite(features.grad), "non-finite gradient for finite inputs");
                     }
                 }

@@ -17,6 +17,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --step-share [steps]   (RankSim's share of the QuickStart training step)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --loss-timing B D age|cont   (forward + backward alone, median per call)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --floor [threads]   (against the arithmetic-and-allocation floor, interleaved)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --ordinal-entropy [threads]   (OrdinalEntropyLoss beside RankSimLoss, interleaved)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
 // LargeBatchBenchmarks (B = 4096, where the loop baseline takes minutes per call); it finishes in about 2.5 minutes.
 if (args.Contains("--fingerprint"))
@@ -49,6 +50,17 @@ if (args.Contains("--floor"))
     foreach (var c in FloorRatio.Cases)
     {
         FloorRatio.Run(c, threads, rounds: 15, callsPerRound: c.BatchSize >= 1024 ? 10 : 100);
+    }
+
+    return 0;
+}
+
+if (args.Contains("--ordinal-entropy"))
+{
+    int threads = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).FirstOrDefault(1);
+    foreach (var c in OrdinalEntropyCost.Cases)
+    {
+        OrdinalEntropyCost.Run(c, threads, rounds: 11, callsPerRound: c.BatchSize >= 1024 ? 10 : 100);
     }
 
     return 0;

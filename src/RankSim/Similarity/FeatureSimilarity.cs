@@ -56,10 +56,15 @@ internal static class FeatureSimilarities
     /// </summary>
     public static Tensor Center(Tensor features, Tensor? rows) => CenterFunction.apply(features, rows!);
 
-    /// <summary>Each row's largest magnitude [M, 1], at least the dtype's smallest normal number; not differentiated.</summary>
+    /// <summary>
+    /// Each row's largest magnitude [M, 1], at least the dtype's smallest normal number; not differentiated. Taken as
+    /// max(max f, -min f), the same value as the infinity norm (NaN where the row holds one) in two vectorized
+    /// reductions: libtorch's infinity norm takes about 15 times as long on the CPU.
+    /// </summary>
     public static Tensor RowScale(Tensor features)
     {
         double smallestNormal = features.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
-        return linalg.vector_norm(features.detach(), double.PositiveInfinity, [1], true).clamp_min_(smallestNormal);
+        var values = features.detach();
+        return maximum(values.amax([1], keepdim: true), values.amin([1], keepdim: true).neg_()).clamp_min_(smallestNormal);
     }
 }

@@ -146,6 +146,22 @@ public static class ScenarioProgram
             results.Add(sparse.grad!.eq(dense.grad!).all().item<bool>() ? $"{dtype} equal" : $"{dtype} DIFFERENT");
         }
 
+        // The ordinal entropy loss: a sparse, a float64 and a NaN upstream gradient of its float32 value.
+        var oeFeatures = randn(12, 4, generator: new Generator(9));
+        var oeLabels = randint(0, 4, [12], generator: new Generator(10));
+        var reference = oeFeatures.clone().requires_grad_();
+        new OrdinalEntropyLoss().call(reference, oeLabels).backward();
+        foreach (var (name, upstream) in new[] { ("sparse", tensor(1f).to_sparse()), ("float64", tensor(1.0)) })
+        {
+            var leaf = oeFeatures.clone().requires_grad_();
+            new OrdinalEntropyLoss().call(leaf, oeLabels).backward([upstream]);
+            results.Add(leaf.grad!.eq(reference.grad!).all().item<bool>() ? $"ordinal entropy {name} equal" : $"ordinal entropy {name} DIFFERENT");
+        }
+
+        var nanLeaf = oeFeatures.clone().requires_grad_();
+        new OrdinalEntropyLoss().call(nanLeaf, oeLabels).backward([tensor(float.NaN)]);
+        results.Add(nanLeaf.grad!.isnan().all().item<bool>() ? "ordinal entropy NaN upstream gives NaN" : "ordinal entropy NaN upstream DIFFERENT");
+
         // The public ranker too.
         var scores = randn(3, 7, generator: new Generator(6)).requires_grad_();
         BlackboxRank.Apply(scores, 2.0).backward([randn(3, 7, generator: new Generator(7)).to_sparse()]);
@@ -163,16 +179,18 @@ public static class ScenarioProgram
         foreach (var dtype in new[] { ScalarType.Float32, ScalarType.Float64 })
         {
             var features = randn(10, 3, generator: new Generator(8)).to(dtype).requires_grad_();
-            var value = new RankSimLoss().call(features, arange(10, dtype: ScalarType.Float32));
-            value.backward();
-            try
+            foreach (var value in new[] { new RankSimLoss().call(features, arange(10, dtype: ScalarType.Float32)), new OrdinalEntropyLoss().call(features, arange(10) % 3) })
             {
                 value.backward();
-                outcomes.Add($"{dtype}: ran");
-            }
-            catch (Exception exception) when (exception is not OutOfMemoryException)
-            {
-                outcomes.Add($"{dtype}: {exception.GetType().Name}");
+                try
+                {
+                    value.backward();
+                    outcomes.Add($"{dtype}: ran");
+                }
+                catch (Exception exception) when (exception is not OutOfMemoryException)
+                {
+                    outcomes.Add($"{dtype}: {exception.GetType().Name}");
+                }
             }
         }
 

@@ -31,8 +31,8 @@ namespace RankSim;
 /// |.| is the Euclidean norm. L_d lies in [-2, 0] and L_t in [0, 2]. With one distinct label L_d is 0; with all labels
 /// distinct (continuous labels) L_t is 0. At a zero distance the gradient of that distance is taken as 0. Distances
 /// between centers come from the Gram matrix of the centers minus their mean, so their rounding error scales with the
-/// spread of the centers, not with their norm. Plain tensor operations on any device (autograd differentiates them);
-/// one call costs about one [M, D] x [D, M] product beyond reading the features.
+/// spread of the centers, not with their norm. Tensor operations on any device, with the gradient written out (one
+/// custom autograd function); a call costs one [M, D] x [D, M] product and about a dozen passes over the features.
 /// </remarks>
 public sealed class OrdinalEntropyLoss : Loss<Tensor, Tensor, Tensor>
 {
@@ -88,7 +88,6 @@ public sealed class OrdinalEntropyLoss : Loss<Tensor, Tensor, Tensor>
         long batch = features.shape[0];
         var flat = features.dim() == 2 ? features : features.reshape(batch, -1);
         var z = flat.dtype == ScalarType.Float16 ? SaturatingCastFunction.apply(flat) : flat.to(BlackboxRank.WorkingDtype(flat.dtype));
-        var n = nn.functional.normalize(z, p: 2, dim: 1, eps: 1e-12);
 
         // Distinct labels, exactly (integers are exact in float64 up to 2^53, validated).
         var y = labels.detach().to(ScalarType.Float64);
@@ -96,39 +95,18 @@ public sealed class OrdinalEntropyLoss : Loss<Tensor, Tensor, Tensor>
         var (values, inverse, counts) = y.shape[1] == 1
             ? y.squeeze(1).unique(sorted: true, return_inverse: true, return_counts: true)
             : y.unique(sorted: true, return_inverse: true, return_counts: true, dim: 0);
-        values = values.dim() == 2 ? values : values.unsqueeze(1);
-
-        var centers = zeros(values.shape[0], n.shape[1], n.dtype, n.device).index_add(0, inverse!, n, 1.0).div(counts!.to(n.dtype).unsqueeze(1));
-        var tightness = SafeRoot((n - centers.index_select(0, inverse!)).square().sum(1)).mean();
-        return Total(centers, values, tightness, diversityWeight, tightnessWeight).MoveToOuterDisposeScope();
+        var loss = OrdinalEntropyFunction.Apply(
+            z, inverse!.reshape(batch), counts!.to(z.dtype), LabelWeights(values!.reshape(values.shape[0], -1)).to(z.dtype), diversityWeight, tightnessWeight);
+        return loss.MoveToOuterDisposeScope();
     }
 
-    private static Tensor Total(Tensor centers, Tensor values, Tensor tightness, double diversityWeight, double tightnessWeight)
+    /// <summary>w_mk = |u_m - u_k| / max |u_a - u_b| for the distinct labels u [M, K] (float64); zero when M = 1.</summary>
+    private static Tensor LabelWeights(Tensor values)
     {
-        long distinct = centers.shape[0];
-
-        // Label distances scaled to [0, 1]: labels first divided by their largest magnitude, so no difference overflows.
-        var scale = values.abs().max().clamp_min(double.Epsilon);
-        var u = values / scale;
-        var labelDistances = cdist(u, u, p: 2.0, compute_mode: compute_mode.donot_use_mm_for_euclid_dist);
-        var weights = labelDistances / labelDistances.max().clamp_min(double.Epsilon);
-
-        // Center distances from the Gram matrix of the centerd centers; the diagonal is exactly zero.
-        var centerd = centers - centers.mean([0], keepdim: true);
-        var gram = centerd.mm(centerd.t());
-        var squaredNorms = gram.diagonal();
-        var squared = (squaredNorms.unsqueeze(1) + squaredNorms.unsqueeze(0) - 2 * gram)
-            .masked_fill(eye(distinct, dtype: ScalarType.Bool, device: centers.device), 0.0)
-            .clamp_min(0.0);
-        var diversity = -(weights.to(centers.dtype) * SafeRoot(squared)).sum() / Math.Max(distinct * (distinct - 1), 1);
-        return diversityWeight * diversity + tightnessWeight * tightness;
-    }
-
-    /// <summary>sqrt of non-negative squared distances, with gradient 0 where the distance is 0 (instead of 0 * infinity).</summary>
-    private static Tensor SafeRoot(Tensor squared)
-    {
-        var positive = squared.gt(0.0);
-        return where(positive, where(positive, squared, ones_like(squared)).sqrt(), zeros_like(squared));
+        // The labels are first divided by their largest magnitude, so that no difference overflows.
+        var u = values / OrdinalEntropyFunction.NonZero(values.abs().max());
+        var distances = cdist(u, u, p: 2.0, compute_mode: compute_mode.donot_use_mm_for_euclid_dist);
+        return distances / OrdinalEntropyFunction.NonZero(distances.max());
     }
 
     private static void RequireWeight(double weight, string name)

@@ -43,8 +43,22 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
 
     public override int Execute(CommandContext context, ExperimentSettings settings, CancellationToken cancellationToken)
     {
+        if (settings.Threads is int threads)
+        {
+            TorchSharp.torch.set_num_threads(threads);
+        }
+
         if (settings.Study)
         {
+            // A study folder given by --study-dir is kept whatever happens: it holds the runs to resume from.
+            if (settings.StudyDirectory is { } kept)
+            {
+                Directory.CreateDirectory(kept);
+                Study.Run(settings, TorchSharp.torch.device(settings.Device), kept, cancellationToken);
+                Console.WriteLine($"results: {Path.GetFullPath(kept)}");
+                return 0;
+            }
+
             var folder = OutputFolder.Create(settings.OutputRoot);
             try
             {
@@ -63,13 +77,13 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
         var data = Datasets.Open(settings);
         var device = TorchSharp.torch.device(settings.Device);
 
-        // Every method with RankSim is compared with the same method without it, so that one runs too.
+        // Every method with a feature regularizer (RankSim, OE) is compared with the same method without it, so that one runs too.
         var specs = settings.Methods.Select(MethodSpec.Parse).ToList();
-        foreach (var spec in specs.Where(s => s.RankSim).ToList())
+        foreach (var spec in specs.Where(s => s.Regularized).ToList())
         {
-            if (!specs.Any(s => s.Name == spec.WithoutRankSim().Name))
+            if (!specs.Any(s => s.Name == spec.WithoutRegularizers().Name))
             {
-                specs.Insert(specs.IndexOf(spec), spec.WithoutRankSim());
+                specs.Insert(specs.IndexOf(spec), spec.WithoutRegularizers());
             }
         }
 

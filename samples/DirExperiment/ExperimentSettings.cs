@@ -91,6 +91,24 @@ internal sealed class ExperimentSettings : CommandSettings
     [DefaultValue(RankSimArm.DefaultSoftRegularization)]
     public double SoftRegularization { get; init; } = RankSimArm.DefaultSoftRegularization;
 
+    [CommandOption("--oe-weight <W>")]
+    [Description("Weight of the ordinal entropy term (OrdinalEntropyLoss) in the loss, for methods with OE")]
+    [DefaultValue(RankSimArm.DefaultOrdinalEntropyWeight)]
+    public double OrdinalEntropyWeight { get; init; } = RankSimArm.DefaultOrdinalEntropyWeight;
+
+    [CommandOption("--threads <N>")]
+    [Description("CPU threads for libtorch (default: libtorch's choice); 1 lets two runs share a 2-core machine without slowing each other")]
+    public int? Threads { get; init; }
+
+    [CommandOption("--study-settings <LIST>")]
+    [Description("With --study: the settings to run, of diamonds, synthetic, randhie, agedb-like (default: all)")]
+    [DefaultValue(DirExperiment.Study.AllSettings)]
+    public string StudySettings { get; init; } = DirExperiment.Study.AllSettings;
+
+    [CommandOption("--study-dir <DIR>")]
+    [Description("With --study: the folder of the study's results; runs already in its runs.jsonl are not run again (a study can be resumed, or split over processes by --study-settings)")]
+    public string? StudyDirectory { get; init; }
+
     [CommandOption("--schedule <KIND>")]
     [Description("Learning-rate schedule: Constant, or Cosine (annealed to 0 over --epochs, stepped once an epoch)")]
     [DefaultValue(LearningRateSchedule.Constant)]
@@ -107,7 +125,7 @@ internal sealed class ExperimentSettings : CommandSettings
     public string OutputRoot { get; init; } = "results";
 
     [CommandOption("--study")]
-    [Description("The RankSim study instead of one experiment: randhie, synthetic and agedb-like, each baseline once per seed, RankSim arms fixed in advance (paper rule; centered cosine; soft ranks; soft ranks with centered cosine) against it with paired standard errors; --dataset, --methods and the RankSim options (--gamma, --lambda, --perturbation, --similarity, --ranking, --soft-regularization) are not used")]
+    [Description("The regularizer study instead of one experiment: on diamonds, synthetic, randhie and agedb-like, arms fixed in advance (RankSim at gamma 0.1 lambda 0.5; RankSim at lambda 2 with gamma chosen on validation seeds; OE; RankSim + OE) against Vanilla and SQINV on paired seeds, then the best arm per setting on ten new seeds; --dataset, --methods, --seeds, --schedule and the regularizer options are not used")]
     public bool Study { get; init; }
 
     [CommandOption("--quick")]
@@ -115,7 +133,7 @@ internal sealed class ExperimentSettings : CommandSettings
     public bool Quick { get; init; }
 
     /// <summary>The RankSim configuration of the single-experiment mode.</summary>
-    public RankSimArm Arm => new(Gamma, Lambda, Perturbation, Similarity, Ranking, SoftRegularization);
+    public RankSimArm Arm => new(Gamma, Lambda, Perturbation, Similarity, Ranking, SoftRegularization, OrdinalEntropyWeight);
 
     /// <summary>Paired seeds to run.</summary>
     public int Seeds => SeedCount ?? (Quick ? 2 : 5);
@@ -143,6 +161,11 @@ internal sealed class ExperimentSettings : CommandSettings
             : BatchSize < 2 ? "--batch-size must be at least 2."
             : !(double.IsFinite(LearningRate) && LearningRate > 0) ? "--learning-rate must be a finite positive number."
             : !(double.IsFinite(Gamma) && Gamma > 0) ? "--gamma must be a finite positive number."
+            : !(OrdinalEntropyWeight is > 0 and <= 1e6) ? "--oe-weight must be a number in (0, 1e6]."
+            : Threads is < 1 or > 1024 ? "--threads must be a whole number from 1 to 1024."
+            : StudySettings.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is var names
+                && (names.Length == 0 || names.Any(n => !DirExperiment.Study.AllSettings.Split(',').Contains(n))) ? $"--study-settings: give some of {DirExperiment.Study.AllSettings}."
+            : StudyDirectory is not null && File.Exists(StudyDirectory) ? $"--study-dir {StudyDirectory} is a file; give a folder."
             : Device is not ("cpu" or "cuda") ? "--device must be cpu or cuda."
             : Methods.Count == 0 ? $"--methods: no method in '{MethodList}'; give e.g. {DefaultMethods}."
             : File.Exists(OutputRoot) ? $"--out {OutputRoot} is a file; give a folder."

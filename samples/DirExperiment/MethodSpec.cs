@@ -1,9 +1,12 @@
 namespace DirExperiment;
 
-/// <summary>A DIR method: a combination of techniques, written like "SQINV+LDS+FDS+RankSim".</summary>
-internal sealed record MethodSpec(bool RankSim, bool SqrtInverse, bool Inverse, bool Lds, bool Fds, bool Focal, bool Bmc, bool Rrt)
+/// <summary>
+/// A DIR method: a combination of techniques, written like "SQINV+LDS+FDS+RankSim"; OE adds the ordinal entropy
+/// regularizer (<see cref="RankSim.OrdinalEntropyLoss"/>).
+/// </summary>
+internal sealed record MethodSpec(bool RankSim, bool SqrtInverse, bool Inverse, bool Lds, bool Fds, bool Focal, bool Bmc, bool Rrt, bool OrdinalEntropy = false)
 {
-    private static readonly string[] Order = ["sqinv", "inv", "lds", "fds", "focal", "bmc", "rrt", "ranksim"];
+    private static readonly string[] Order = ["sqinv", "inv", "lds", "fds", "focal", "bmc", "rrt", "ranksim", "oe"];
 
     public bool Reweights => SqrtInverse || Inverse;
 
@@ -22,7 +25,7 @@ internal sealed record MethodSpec(bool RankSim, bool SqrtInverse, bool Inverse, 
         }
 
         var spec = new MethodSpec(parts.Contains("ranksim"), parts.Contains("sqinv"), parts.Contains("inv"), parts.Contains("lds"),
-            parts.Contains("fds"), parts.Contains("focal"), parts.Contains("bmc"), parts.Contains("rrt"));
+            parts.Contains("fds"), parts.Contains("focal"), parts.Contains("bmc"), parts.Contains("rrt"), parts.Contains("oe"));
         if (spec.SqrtInverse && spec.Inverse)
         {
             throw new ArgumentException($"Method '{text}' asks for both sqinv and inv.");
@@ -41,10 +44,13 @@ internal sealed record MethodSpec(bool RankSim, bool SqrtInverse, bool Inverse, 
         return spec;
     }
 
-    /// <summary>The same method without RankSim.</summary>
-    public MethodSpec WithoutRankSim() => this with { RankSim = false };
+    /// <summary>Whether the method adds a feature regularizer (RankSim or OE).</summary>
+    public bool Regularized => RankSim || OrdinalEntropy;
 
-    /// <summary>Canonical name: Vanilla, or the techniques in a fixed order (SQINV+LDS+FDS+RankSim).</summary>
+    /// <summary>The same method without its feature regularizers (RankSim and OE).</summary>
+    public MethodSpec WithoutRegularizers() => this with { RankSim = false, OrdinalEntropy = false };
+
+    /// <summary>Canonical name: Vanilla, or the techniques in a fixed order (SQINV+LDS+FDS+RankSim+OE).</summary>
     public string Name
     {
         get
@@ -88,6 +94,11 @@ internal sealed record MethodSpec(bool RankSim, bool SqrtInverse, bool Inverse, 
             if (RankSim)
             {
                 names.Add("RankSim");
+            }
+
+            if (OrdinalEntropy)
+            {
+                names.Add("OE");
             }
 
             return names.Count == 0 ? "Vanilla" : string.Join("+", names);

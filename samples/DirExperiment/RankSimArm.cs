@@ -5,14 +5,18 @@ using static TorchSharp.torch;
 namespace DirExperiment;
 
 /// <summary>
-/// How RankSim is applied in a run: its weight gamma in the loss, the feature similarity, and the ranking (the blackbox
-/// with its lambda and perturbation scaling, or soft ranks with their regularization).
+/// How the feature regularizers are applied in a run: RankSim's weight gamma in the loss, the feature similarity, and the
+/// ranking (the blackbox with its lambda and perturbation scaling, or soft ranks with their regularization); and the
+/// weight of the ordinal entropy term (<see cref="OrdinalEntropyLoss"/>) for methods with OE.
 /// </summary>
 internal sealed record RankSimArm(
     double Gamma, double Lambda, PerturbationScaling Scaling,
     FeatureSimilarity Similarity = FeatureSimilarity.Cosine, RankingKind Ranking = RankingKind.Blackbox,
-    double SoftRegularization = RankSimArm.DefaultSoftRegularization)
+    double SoftRegularization = RankSimArm.DefaultSoftRegularization, double OrdinalEntropyWeight = RankSimArm.DefaultOrdinalEntropyWeight)
 {
+    /// <summary>The ordinal entropy term's default weight in the loss.</summary>
+    public const double DefaultOrdinalEntropyWeight = 1.0;
+
     /// <summary>The soft ranks' default epsilon, in similarity units (the library's default).</summary>
     public const double DefaultSoftRegularization = 0.1;
 

@@ -64,14 +64,16 @@ internal static class Report
         return table;
     }
 
-    /// <summary>Per method with RankSim: MAE(with) - MAE(without) on the same seeds (negative is better).</summary>
-    /// <summary>RankSim's paired effect for every method with RankSim whose baseline ran on the same seeds.</summary>
+    /// <summary>
+    /// The regularizers' paired effect, MAE(with) - MAE(without) on the same seeds (negative is better), for every method
+    /// with RankSim or OE whose baseline ran on the same seeds.
+    /// </summary>
     public static IReadOnlyList<PairedDifference> PairedDifferences(IReadOnlyList<string> methods, IReadOnlyList<RunResult> results)
     {
         var differences = new List<PairedDifference>();
-        foreach (var method in methods.Where(m => MethodSpec.Parse(m).RankSim))
+        foreach (var method in methods.Where(m => MethodSpec.Parse(m).Regularized))
         {
-            string baseline = MethodSpec.Parse(method).WithoutRankSim().Name;
+            string baseline = MethodSpec.Parse(method).WithoutRegularizers().Name;
             var pairs = results.Where(r => r.Method == method)
                 .Join(results.Where(r => r.Method == baseline), r => r.Seed, r => r.Seed, (with, without) => (with, without)).ToList();
             if (pairs.Count > 0)
@@ -85,7 +87,7 @@ internal static class Report
 
     public static Table DifferenceTable(IReadOnlyList<PairedDifference> differences)
     {
-        var table = new Table().Title("RankSim's paired effect: MAE(with) − MAE(without), same seeds (negative = RankSim helps)");
+        var table = new Table().Title("The regularizers' paired effect: MAE(with) − MAE(without), same seeds (negative = the regularizer helps)");
         table.AddColumn("Method");
         table.AddColumn("against");
         foreach (var (name, _) in Groups)
@@ -182,5 +184,5 @@ internal static class Report
     private static double? Finite(double value) => double.IsFinite(value) ? value : null;
 }
 
-/// <summary>RankSim's paired effect for one method: test MAE with minus without RankSim, per shot group (the library's paired comparison).</summary>
+/// <summary>A regularizer's paired effect for one method: test MAE with minus without it, per shot group (the library's paired comparison).</summary>
 internal sealed record PairedDifference(string Method, string Baseline, IReadOnlyDictionary<string, PairedComparison?> Comparison);

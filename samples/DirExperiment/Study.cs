@@ -1,198 +1,319 @@
 using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using nietras.SeparatedValues;
 using RankSim;
 using RankSim.Dir;
-using Spectre.Console;
 using static TorchSharp.torch;
 
 namespace DirExperiment;
 
 /// <summary>
-/// The RankSim study: on three settings that differ in kind (RAND HIE, weakly predictive real tabular data with an MLP;
-/// generated AgeDB-shaped tabular data, smooth and strongly predictive; AgeDB-shaped synthetic images with a CNN), each
-/// baseline runs once per seed and every RankSim arm is compared with it on the same seeds (same split, initialization
-/// and batch order). Epochs are selected on validation MAE only; the arms are fixed in advance (no selection on test).
-/// Reported per arm: test MAE, the paired difference against the baseline (mean, standard error, seeds won) overall and
-/// few-shot, the paper's RankSim term (cosine, exact ranks, whatever the arm trains with) at the last epoch with and without
-/// RankSim training, the selected model's feature diagnostics, and the epoch time against the baseline's (a rough measure: runs of one seed follow each other, so
-/// one-time costs land on the first run; QuickStart measures RankSim's share of a step properly, interleaved).
+/// The regularizer study. Four settings that differ in kind: diamonds (real tabular data whose features carry the
+/// price, MLP), generated AgeDB-shaped tabular data (a smooth function of the label plus noise, MLP), RAND HIE (real
+/// tabular data with weak signal, MLP) and AgeDB-shaped synthetic images (CNN). Four arms, fixed before any run, are
+/// added to the baselines Vanilla and SQINV (the CNN: Vanilla only, a run costs about a minute):
+/// <list type="number">
+/// <item>RankSim at the sample's default, gamma 0.1 and lambda 0.5;</item>
+/// <item>RankSim at the paper's lambda 2 with gamma chosen from <see cref="SweepGammas"/> on validation;</item>
+/// <item>OrdinalEntropy alone, its weight chosen from <see cref="SweepOrdinalEntropyWeights"/> on validation;</item>
+/// <item>RankSim at gamma 0.1 / lambda 0.5 plus OrdinalEntropy at the weight chosen for arm 3.</item>
+/// </list>
+/// Phases, per setting: (1) the sweep on <see cref="SweepSeeds"/>, which no comparison uses: the value with the lowest
+/// mean selected validation MAE wins; (2) the comparison on the main seeds: every baseline and every arm on the same
+/// seeds (same split, initialization and batch order), epochs selected on validation MAE only, test MAE compared in
+/// pairs; (3) the replication: the arm with the lowest mean paired difference on MAE All in phase 2, with its baseline,
+/// on ten new seeds. Every run is appended to runs-SETTING.jsonl in the study's folder as it finishes, and a run found
+/// there is not run again, so a study can be resumed, or split over processes by setting.
 /// </summary>
 internal static class Study
 {
-    /// <summary>
-    /// The arms, fixed before any run, all at the sample's default weight gamma = 0.1: the paper's RankSim (blackbox,
-    /// lambda 0.5), the same on centered features, soft ranks (epsilon 0.1, the library default), and soft ranks on
-    /// centered features. (The per-row perturbation was studied on 2026-12-02 and collapsed the features; see docs/study.md.)
-    /// </summary>
-    public static readonly RankSimArm[] Arms =
-    [
-        new(0.1, 0.5, PerturbationScaling.Paper),
-        new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.CenteredCosine),
-        new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.Cosine, RankingKind.Soft),
-        new(0.1, 0.5, PerturbationScaling.Paper, FeatureSimilarity.CenteredCosine, RankingKind.Soft),
-    ];
+    /// <summary>The settings, in the order they run.</summary>
+    public const string AllSettings = "diamonds,synthetic,randhie,agedb-like";
+
+    /// <summary>The gammas tried for RankSim at lambda 2.</summary>
+    public static readonly double[] SweepGammas = [0.1, 0.3, 1.0];
+
+    /// <summary>The weights tried for OrdinalEntropy.</summary>
+    public static readonly double[] SweepOrdinalEntropyWeights = [0.1, 1.0];
+
+    /// <summary>Seeds of the sweep; no comparison uses them.</summary>
+    public static readonly int[] SweepSeeds = [1000, 1001];
+
+    private const double DefaultGamma = 0.1;
+    private const double DefaultLambda = 0.5;
+    private const double PaperLambda = 2.0;
+    private const int ReplicationSeeds = 10;
 
     /// <summary>
-    /// The paper's term (cosine, exact ranks, the first arm's lambda), recorded for every arm so that "term with and without
-    /// RankSim" compares like with like: the same rows are kept (a generator with the run's subsampling seed, drawn from
-    /// once per call as the arm's).
+    /// One setting: a dataset, the baselines the arms are added to, and the epochs of a run (cosine schedule; 40 where a
+    /// run costs about a second per epoch, the CNN and diamonds, so that the study fits in a working day on two cores).
     /// </summary>
-    private static RankSimLoss PaperTerm(int seed) => new(FeatureRanking.Blackbox(Arms[0].Lambda), generator: Trainer.SubsamplingGenerator(seed));
-
-    /// <summary>One setting: a dataset and the base methods RankSim is added to (the CNN setting, at 50-80 s a run, only Vanilla).</summary>
-    private sealed record Setting(string Dataset, string[] Bases);
+    private sealed record Setting(string Dataset, string Name, string[] Bases, int Epochs);
 
     private static readonly Setting[] Settings =
     [
-        new("randhie", ["Vanilla", "SQINV"]),
-        new("synthetic", ["Vanilla", "SQINV"]),
-        new("agedb-like", ["Vanilla"]),
+        new("diamonds", "diamonds", ["Vanilla", "SQINV"], 40),
+        new("synthetic", "generated tabular", ["Vanilla", "SQINV"], 100),
+        new("randhie", "RAND HIE", ["Vanilla", "SQINV"], 100),
+        new("agedb-like", "AgeDB-like images", ["Vanilla"], 40),
     ];
 
-    /// <summary>One row of the study: a base method with one arm, over the seeds.</summary>
-    internal sealed record Row(
-        string Dataset, string Base, string Arm, int Seeds, double MaeAll, double MaeAllStd, PairedComparison All, PairedComparison? Few,
-        double TermWith, double TermWithout, double EffectiveRank, double BaseEffectiveRank, double Spearman, double BaseSpearman,
-        double PredictionSpread, int Collapsed, double TimeRatio, double BestEpoch, double Epochs)
+    /// <summary>An arm: which regularizers it adds and how its settings are found.</summary>
+    internal sealed record Arm(string Name, bool RankSim, bool OrdinalEntropy, bool TunedGamma)
     {
-        /// <summary>Whether the arm beats its baseline by at least two paired standard errors on MAE All or Few.</summary>
-        public bool BeatsByTwoStandardErrors =>
-            All.MeanDifference + 2 * All.StandardError < 0 || (Few is { } few && few.MeanDifference + 2 * few.StandardError < 0);
+        public string Method(string baseName) =>
+            (baseName == "Vanilla" ? "" : baseName + "+") + string.Join("+", new[] { RankSim ? "RankSim" : null, OrdinalEntropy ? "OE" : null }.OfType<string>());
+
+        public RankSimArm Settings(Tuning tuning) =>
+            new(TunedGamma ? tuning.Gamma : DefaultGamma, TunedGamma ? PaperLambda : DefaultLambda, PerturbationScaling.Paper, OrdinalEntropyWeight: tuning.OrdinalEntropyWeight);
     }
 
-    public static void Run(ExperimentSettings settings, Device device, string output, CancellationToken cancellationToken)
-    {
-        if (Console.IsOutputRedirected)
-        {
-            AnsiConsole.Profile.Width = 220;
-        }
+    /// <summary>The arms, fixed before any run.</summary>
+    public static readonly Arm[] Arms =
+    [
+        new("RankSim γ 0.1 λ 0.5", RankSim: true, OrdinalEntropy: false, TunedGamma: false),
+        new("RankSim λ 2, γ tuned", RankSim: true, OrdinalEntropy: false, TunedGamma: true),
+        new("OE, weight tuned", RankSim: false, OrdinalEntropy: true, TunedGamma: false),
+        new("RankSim γ 0.1 λ 0.5 + OE", RankSim: true, OrdinalEntropy: true, TunedGamma: false),
+    ];
 
-        var rows = new List<Row>();
+    /// <summary>The values chosen by the sweep for one setting and baseline.</summary>
+    internal sealed record Tuning(double Gamma, double OrdinalEntropyWeight);
+
+    /// <summary>One finished run, as stored in runs-SETTING.jsonl.</summary>
+    internal sealed record RunRecord(
+        string Phase, string Setting, string Base, string Arm, double Gamma, double Lambda, double OrdinalEntropyWeight, int Seed,
+        double TestMaeAll, double TestMaeMany, double TestMaeMedium, double TestMaeFew, double ValMae, int BestEpoch, int Epochs,
+        double Seconds, double RankSimTerm, FeatureDiagnostics Diagnostics)
+    {
+        public string Key => string.Join("|", Phase, Setting, Base, Arm, Format(Gamma), Format(Lambda), Format(OrdinalEntropyWeight), Seed);
+    }
+
+    private static readonly JsonSerializerOptions Json = new() { NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+    public static void Run(ExperimentSettings settings, Device device, string folder, CancellationToken cancellationToken)
+    {
+        var chosen = settings.StudySettings.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        int[] mainSeeds = [.. Enumerable.Range(settings.FirstSeed, settings.Quick ? 2 : 5)];
+        int[] replicationSeeds = [.. Enumerable.Range(mainSeeds[^1] + 1, settings.Quick ? 2 : ReplicationSeeds)];
+        int[] sweepSeeds = settings.Quick ? SweepSeeds[..1] : SweepSeeds;
         var started = DateTime.Now;
-        foreach (var setting in Settings)
+        foreach (var setting in Settings.Where(s => chosen.Contains(s.Dataset)))
         {
-            var load = Datasets.Open(setting.Dataset, settings.Quick, null, null);
-            var runs = new List<(string Base, string Arm, RunResult Result)>();
-            for (int seed = settings.FirstSeed; seed < settings.FirstSeed + settings.Seeds; seed++)
+            string file = Path.Combine(folder, $"runs-{setting.Dataset}.jsonl");
+            var done = Load(file).ToDictionary(r => r.Key);
+            var runSettings = new ExperimentSettings
             {
-                var data = load(seed);
-                var training = LabelDistribution.FromLabels(data.TrainY, LabelBinning.IntegersFromLabels(cat([data.TrainY, data.ValY, data.TestY])));
-                var trainer = new Trainer(settings, data, training, device);
+                EpochCount = settings.EpochCount ?? (settings.Quick ? 4 : setting.Epochs),
+                Schedule = LearningRateSchedule.Cosine,
+                Patience = settings.Patience,
+                BatchSize = settings.BatchSize,
+                LearningRate = settings.LearningRate,
+                Quick = settings.Quick,
+            };
+            var load = Datasets.Open(setting.Dataset, settings.Quick, null, null);
+            var trainers = new Dictionary<int, Trainer>();
+            Trainer TrainerFor(int seed)
+            {
+                if (!trainers.TryGetValue(seed, out var trainer))
+                {
+                    var data = load(seed);
+                    var training = LabelDistribution.FromLabels(data.TrainY, LabelBinning.IntegersFromLabels(cat([data.TrainY, data.ValY, data.TestY])));
+                    trainers[seed] = trainer = new Trainer(runSettings, data, training, device);
+                }
+
+                return trainer;
+            }
+
+            RunRecord Ensure(string phase, string baseName, string arm, string method, RankSimArm config, int seed)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var key = new RunRecord(phase, setting.Dataset, baseName, arm, config.Gamma, config.Lambda, config.OrdinalEntropyWeight, seed,
+                    0, 0, 0, 0, 0, 0, 0, 0, 0, null!).Key;
+                if (done.TryGetValue(key, out var existing))
+                {
+                    return existing;
+                }
+
+                var result = TrainerFor(seed).Run(MethodSpec.Parse(method), seed, config, (_, _) => { }, PaperTerm);
+                var record = new RunRecord(phase, setting.Dataset, baseName, arm, config.Gamma, config.Lambda, config.OrdinalEntropyWeight, seed,
+                    result.Test.All.Mae, result.Test.Many.Mae, result.Test.Medium.Mae, result.Test.Few.Mae, result.ValMae, result.BestEpoch,
+                    result.Curve.Count, result.Seconds, result.Curve[^1].RankSimTerm, result.Diagnostics);
+                File.AppendAllText(file, JsonSerializer.Serialize(record, Json) + "\n");
+                done[key] = record;
+                Console.WriteLine($"  {setting.Dataset} {phase}, seed {seed}: {method} [{arm}, γ {Format(config.Gamma)} λ {Format(config.Lambda)} OE {Format(config.OrdinalEntropyWeight)}] "
+                    + $"test MAE {Report.Format(record.TestMaeAll)}, val MAE {Report.Format(record.ValMae)}, best epoch {record.BestEpoch}/{record.Epochs}, {record.Seconds:F1} s");
+                return record;
+            }
+
+            // Phase 1: the sweep, per baseline.
+            var tunings = new Dictionary<string, Tuning>();
+            foreach (string baseName in setting.Bases)
+            {
+                double Mean(string arm, string method, RankSimArm config) => sweepSeeds.Average(seed => Ensure("sweep", baseName, arm, method, config, seed).ValMae);
+                double gamma = SweepGammas.MinBy(g => Mean(Arms[1].Name, Arms[1].Method(baseName), new RankSimArm(g, PaperLambda, PerturbationScaling.Paper)));
+                double weight = SweepOrdinalEntropyWeights.MinBy(w => Mean(Arms[2].Name, Arms[2].Method(baseName),
+                    new RankSimArm(DefaultGamma, DefaultLambda, PerturbationScaling.Paper, OrdinalEntropyWeight: w)));
+                tunings[baseName] = new Tuning(gamma, weight);
+                Console.WriteLine($"{setting.Dataset}, {baseName}: chosen on validation: RankSim λ 2 γ {Format(gamma)}, OE weight {Format(weight)}");
+            }
+
+            // Phase 2: the comparison on the main seeds.
+            var none = new RankSimArm(DefaultGamma, DefaultLambda, PerturbationScaling.Paper);
+            foreach (int seed in mainSeeds)
+            {
                 foreach (string baseName in setting.Bases)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    var baseline = trainer.Run(MethodSpec.Parse(baseName), seed, Arms[0], (_, _) => { });
-                    runs.Add((baseName, "none", baseline));
+                    Ensure("main", baseName, "none", baseName, none, seed);
                     foreach (var arm in Arms)
                     {
-                        var result = trainer.Run(MethodSpec.Parse(baseName == "Vanilla" ? "RankSim" : baseName + "+RankSim"), seed, arm, (_, _) => { }, arm == Arms[0] ? null : PaperTerm);
-                        runs.Add((baseName, arm.Label, result));
-                        Console.WriteLine($"  {setting.Dataset}, seed {seed}: {baseName}+RankSim [{arm.Label}] test MAE {Report.Format(result.Test.All.Mae)} "
-                            + $"(without: {Report.Format(baseline.Test.All.Mae)}), best epoch {result.BestEpoch}/{result.Curve.Count}, {result.Seconds:F1} s");
+                        Ensure("main", baseName, arm.Name, arm.Method(baseName), arm.Settings(tunings[baseName]), seed);
                     }
                 }
             }
 
-            foreach (string baseName in setting.Bases)
+            // Phase 3: the arm with the lowest mean paired difference on MAE All, on new seeds.
+            var best = setting.Bases.SelectMany(b => Arms.Select(a => (Base: b, Arm: a)))
+                .MinBy(p => mainSeeds.Average(seed => done[Key("main", setting.Dataset, p.Base, p.Arm.Name, p.Arm.Settings(tunings[p.Base]), seed)].TestMaeAll
+                    - done[Key("main", setting.Dataset, p.Base, "none", none, seed)].TestMaeAll));
+            Console.WriteLine($"{setting.Dataset}: replicated: {best.Base} + [{best.Arm.Name}] on seeds {replicationSeeds[0]}-{replicationSeeds[^1]}");
+            foreach (int seed in replicationSeeds)
             {
-                var baseRuns = runs.Where(r => r.Base == baseName && r.Arm == "none").Select(r => r.Result).ToList();
-                foreach (var arm in Arms)
+                Ensure("replication", best.Base, "none", best.Base, none, seed);
+                Ensure("replication", best.Base, best.Arm.Name, best.Arm.Method(best.Base), best.Arm.Settings(tunings[best.Base]), seed);
+            }
+        }
+
+        Console.WriteLine($"study: {(DateTime.Now - started).TotalMinutes:F1} min");
+        var all = Settings.SelectMany(s => Load(Path.Combine(folder, $"runs-{s.Dataset}.jsonl"))).ToList();
+        string report = Markdown(all, sweepSeeds, mainSeeds, replicationSeeds);
+        File.WriteAllText(Path.Combine(folder, "study.md"), report);
+        WriteCsv(Path.Combine(folder, "study.csv"), all);
+        Console.WriteLine(report);
+    }
+
+    /// <summary>The paper's term (cosine, exact ranks, lambda 0.5) recorded for every run, with the run's subsampling seed.</summary>
+    private static RankSimLoss PaperTerm(int seed) => new(FeatureRanking.Blackbox(DefaultLambda), generator: Trainer.SubsamplingGenerator(seed));
+
+    private static string Key(string phase, string setting, string baseName, string arm, RankSimArm config, int seed) =>
+        new RunRecord(phase, setting, baseName, arm, config.Gamma, config.Lambda, config.OrdinalEntropyWeight, seed, 0, 0, 0, 0, 0, 0, 0, 0, 0, null!).Key;
+
+    private static IEnumerable<RunRecord> Load(string file) =>
+        File.Exists(file)
+            ? File.ReadLines(file).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<RunRecord>(l, Json)!)
+            : [];
+
+    private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private static string Signed(double value) => value.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
+
+    private static string Difference(PairedComparison c) =>
+        $"{Signed(c.MeanDifference)} ± {Report.Format(c.StandardError)} ({c.Lower}/{c.Count})";
+
+    /// <summary>The tables: choices of the sweep, the comparison, and the replication.</summary>
+    private static string Markdown(IReadOnlyList<RunRecord> runs, int[] sweepSeeds, int[] mainSeeds, int[] replicationSeeds)
+    {
+        var text = new StringBuilder();
+        text.AppendLine("## Chosen on validation (sweep seeds " + string.Join(", ", sweepSeeds) + ")").AppendLine();
+        text.AppendLine("| setting | base | RankSim λ 2: mean val MAE per γ | γ | OE: mean val MAE per weight | weight |");
+        text.AppendLine("| --- | --- | --- | ---: | --- | ---: |");
+        foreach (var group in runs.Where(r => r.Phase == "sweep").GroupBy(r => (r.Setting, r.Base)))
+        {
+            string Per(string arm, Func<RunRecord, double> value) => string.Join(", ", group.Where(r => r.Arm == arm).GroupBy(value)
+                .Select(g => $"{Format(g.Key)}: {Report.Format(g.Average(r => r.ValMae))}"));
+            double Chosen(string arm, Func<RunRecord, double> value) => group.Where(r => r.Arm == arm).GroupBy(value).MinBy(g => g.Average(r => r.ValMae))?.Key ?? double.NaN;
+            text.AppendLine($"| {Name(group.Key.Setting)} | {group.Key.Base} | {Per(Arms[1].Name, r => r.Gamma)} | {Format(Chosen(Arms[1].Name, r => r.Gamma))} | "
+                + $"{Per(Arms[2].Name, r => r.OrdinalEntropyWeight)} | {Format(Chosen(Arms[2].Name, r => r.OrdinalEntropyWeight))} |");
+        }
+
+        foreach (var (phase, title) in new[] { ("main", $"Comparison (seeds {mainSeeds[0]}-{mainSeeds[^1]})"), ("replication", $"Replication of the best arm per setting (seeds {replicationSeeds[0]}-{replicationSeeds[^1]})") })
+        {
+            text.AppendLine().AppendLine($"## {title}").AppendLine();
+            text.AppendLine("Test MAE of the arm, and its paired difference with the baseline on the same seeds: mean ± standard error (seeds lower). "
+                + "Collapsed: the outcome rule (CollapseCheck). Best epoch: mean selected epoch of mean epochs run, and the runs whose best epoch was the last.").AppendLine();
+            text.AppendLine("| setting | base | arm | MAE All | Δ All | Δ Few | eff. rank with / without | Spearman with / without | collapsed | best epoch (last) | time |");
+            text.AppendLine("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |");
+            var phaseRuns = runs.Where(r => r.Phase == phase).ToList();
+            foreach (var setting in Settings)
+            {
+                foreach (string baseName in setting.Bases)
                 {
-                    var armRuns = runs.Where(r => r.Base == baseName && r.Arm == arm.Label).Select(r => r.Result).ToList();
-                    rows.Add(Summarize(setting.Dataset, baseName, arm, armRuns, baseRuns, runs.Select(r => r.Result).ToList()));
+                    var baseRuns = phaseRuns.Where(r => r.Setting == setting.Dataset && r.Base == baseName && r.Arm == "none").ToDictionary(r => r.Seed);
+                    if (baseRuns.Count == 0)
+                    {
+                        continue;
+                    }
+
+                    text.AppendLine(Row(setting, baseName, "none (baseline)", [.. baseRuns.Values], null));
+                    foreach (var arm in Arms)
+                    {
+                        var armRuns = phaseRuns.Where(r => r.Setting == setting.Dataset && r.Base == baseName && r.Arm == arm.Name && baseRuns.ContainsKey(r.Seed)).ToList();
+                        if (armRuns.Count > 0)
+                        {
+                            text.AppendLine(Row(setting, baseName, arm.Name, armRuns, baseRuns));
+                        }
+                    }
                 }
             }
         }
 
-        Console.WriteLine($"study: {rows.Count} arms in {(DateTime.Now - started).TotalMinutes:F1} min");
-        AnsiConsole.Write(Table(rows));
-        WriteCsv(Path.Combine(output, "study.csv"), rows);
-        File.WriteAllText(Path.Combine(output, "study.json"), JsonSerializer.Serialize(new
-        {
-            seeds = settings.Seeds, firstSeed = settings.FirstSeed, epochs = settings.Epochs, quick = settings.Quick, learningRate = settings.LearningRate,
-            schedule = settings.Schedule.ToString(), batchSize = settings.BatchSize, patience = settings.Patience,
-            arms = Arms.Select(a => new
-            {
-                label = a.Label, gamma = a.Gamma, lambda = a.Lambda, scaling = a.Scaling.ToString(), similarity = a.Similarity.ToString(),
-                ranking = a.Ranking.ToString(), softRegularization = a.SoftRegularization,
-            }),
-            rows,
-        }, new JsonSerializerOptions { WriteIndented = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals }));
+        return text.ToString();
     }
 
-    private static Row Summarize(string dataset, string baseName, RankSimArm arm, List<RunResult> armRuns, List<RunResult> baseRuns, List<RunResult> all)
-    {
-        var comparison = PairedComparison.OfReports([.. armRuns.Select(r => r.Test)], [.. baseRuns.Select(r => r.Test)]);
-        double EpochSeconds(RunResult r) => r.Seconds / r.Curve.Count;
-        double armTime = armRuns.Average(EpochSeconds), baseTime = baseRuns.Average(EpochSeconds);
-        var maes = armRuns.Select(r => r.Test.All.Mae).ToArray();
-        double mean = maes.Average();
-        return new Row(
-            dataset, baseName, arm.Label, armRuns.Count, mean, maes.Length > 1 ? Math.Sqrt(maes.Sum(m => (m - mean) * (m - mean)) / (maes.Length - 1)) : double.NaN,
-            comparison["All"]!, comparison["Few"],
-            armRuns.Average(r => r.Curve[^1].RankSimTerm), baseRuns.Average(r => r.Curve[^1].RankSimTerm),
-            armRuns.Average(r => r.Diagnostics.EffectiveRank), baseRuns.Average(r => r.Diagnostics.EffectiveRank),
-            armRuns.Average(r => r.Diagnostics.SimilarityLabelSpearman), baseRuns.Average(r => r.Diagnostics.SimilarityLabelSpearman),
-            armRuns.Average(r => r.Diagnostics.PredictionSpread),
-            armRuns.Count(r => RunCollapse.Reason(r, all.Where(b => b.Seed == r.Seed && baseRuns.Contains(b)).Append(r).ToList()) is not null),
-            armTime / baseTime, armRuns.Average(r => r.BestEpoch), armRuns.Average(r => r.Curve.Count));
-    }
+    private static string Name(string dataset) => Settings.Single(s => s.Dataset == dataset).Name;
 
-    private static string Signed(double value) => value.ToString("+0.000;-0.000;0.000", CultureInfo.InvariantCulture);
-
-    private static Table Table(IReadOnlyList<Row> rows)
+    private static string Row(Setting setting, string baseName, string arm, List<RunRecord> runs, Dictionary<int, RunRecord>? baseRuns)
     {
-        var table = new Table().Title("RankSim study: test MAE; paired difference with minus without RankSim, mean ± SE (seeds lower)");
-        foreach (string column in new[] { "setting", "base", "RankSim arm", "MAE All", "Δ All", "Δ Few", "≥2 SE", "term with / without", "eff. rank with / without", "Spearman with / without", "collapsed", "epoch time" })
+        double mean = runs.Average(r => r.TestMaeAll);
+        double sd = runs.Count > 1 ? Math.Sqrt(runs.Sum(r => (r.TestMaeAll - mean) * (r.TestMaeAll - mean)) / (runs.Count - 1)) : double.NaN;
+        string bestEpoch = $"{runs.Average(r => r.BestEpoch):F1} of {runs.Average(r => r.Epochs):F1} ({runs.Count(r => r.BestEpoch == r.Epochs)})";
+        if (baseRuns is null)
         {
-            table.AddColumn(new TableColumn(column));
+            return $"| {setting.Name} | {baseName} | {arm} | {Report.Format(mean)} ± {Report.Format(sd)} | | | {runs.Average(r => r.Diagnostics.EffectiveRank):F1} | "
+                + $"{Report.Format(runs.Average(r => r.Diagnostics.SimilarityLabelSpearman))} | {runs.Count(r => Collapsed(r, null))}/{runs.Count} | {bestEpoch} | {runs.Average(r => r.Seconds):F0} s |";
         }
 
-        foreach (var r in rows)
-        {
-            table.AddRow(
-                r.Dataset, r.Base, Markup.Escape(r.Arm), $"{Report.Format(r.MaeAll)} ± {Report.Format(r.MaeAllStd)}",
-                $"{Signed(r.All.MeanDifference)} ± {Report.Format(r.All.StandardError)} ({r.All.Lower}/{r.All.Count})",
-                r.Few is { } few ? $"{Signed(few.MeanDifference)} ± {Report.Format(few.StandardError)} ({few.Lower}/{few.Count})" : "n/a",
-                r.BeatsByTwoStandardErrors ? "yes" : "no",
-                $"{Report.Format(r.TermWith)} / {Report.Format(r.TermWithout)}", $"{r.EffectiveRank:F1} / {r.BaseEffectiveRank:F1}",
-                $"{Report.Format(r.Spearman)} / {Report.Format(r.BaseSpearman)}", $"{r.Collapsed}/{r.Seeds}", $"{r.TimeRatio:F2}x");
-        }
-
-        return table;
+        var without = runs.Select(r => baseRuns[r.Seed]).ToList();
+        var all = PairedComparison.Of([.. runs.Select(r => r.TestMaeAll)], [.. without.Select(r => r.TestMaeAll)]);
+        var few = PairedComparison.Of([.. runs.Select(r => r.TestMaeFew)], [.. without.Select(r => r.TestMaeFew)]);
+        return $"| {setting.Name} | {baseName} | {arm} | {Report.Format(mean)} ± {Report.Format(sd)} | {Difference(all)} | {Difference(few)} | "
+            + $"{runs.Average(r => r.Diagnostics.EffectiveRank):F1} / {without.Average(r => r.Diagnostics.EffectiveRank):F1} | "
+            + $"{Report.Format(runs.Average(r => r.Diagnostics.SimilarityLabelSpearman))} / {Report.Format(without.Average(r => r.Diagnostics.SimilarityLabelSpearman))} | "
+            + $"{runs.Count(r => Collapsed(r, baseRuns[r.Seed]))}/{runs.Count} | {bestEpoch} | {runs.Average(r => r.Seconds):F0} s |";
     }
 
-    private static void WriteCsv(string path, IReadOnlyList<Row> rows)
+    /// <summary>The outcome rule: near-constant predictions, or validation MAE far worse than the baseline's on the same seed.</summary>
+    private static bool Collapsed(RunRecord run, RunRecord? baseline) =>
+        !double.IsNaN(run.Diagnostics.PredictionSpread) && CollapseCheck.Judge(run.Diagnostics, run.ValMae, baseline?.ValMae).Collapsed;
+
+    private static void WriteCsv(string path, IReadOnlyList<RunRecord> runs)
     {
         using var writer = Sep.New(',').Writer(o => o with { CultureInfo = CultureInfo.InvariantCulture }).ToFile(path);
-        foreach (var r in rows)
+        foreach (var r in runs)
         {
             using var row = writer.NewRow();
-            row["setting"].Set(r.Dataset);
+            row["phase"].Set(r.Phase);
+            row["setting"].Set(r.Setting);
             row["base"].Set(r.Base);
             row["arm"].Set(r.Arm);
-            row["seeds"].Format(r.Seeds);
-            row["mae_all"].Format(r.MaeAll);
-            row["mae_all_std"].Format(r.MaeAllStd);
-            row["diff_all"].Format(r.All.MeanDifference);
-            row["se_all"].Format(r.All.StandardError);
-            row["lower_all"].Format(r.All.Lower);
-            row["diff_few"].Format(r.Few?.MeanDifference ?? double.NaN);
-            row["se_few"].Format(r.Few?.StandardError ?? double.NaN);
-            row["lower_few"].Format(r.Few?.Lower ?? 0);
-            row["beats_by_2_se"].Set(r.BeatsByTwoStandardErrors ? "true" : "false");
-            row["ranksim_term_with"].Format(r.TermWith);
-            row["ranksim_term_without"].Format(r.TermWithout);
-            row["effective_rank_with"].Format(r.EffectiveRank);
-            row["effective_rank_without"].Format(r.BaseEffectiveRank);
-            row["spearman_with"].Format(r.Spearman);
-            row["spearman_without"].Format(r.BaseSpearman);
-            row["prediction_spread_with"].Format(r.PredictionSpread);
-            row["collapsed_seeds"].Format(r.Collapsed);
-            row["epoch_time_ratio"].Format(r.TimeRatio);
+            row["gamma"].Format(r.Gamma);
+            row["lambda"].Format(r.Lambda);
+            row["oe_weight"].Format(r.OrdinalEntropyWeight);
+            row["seed"].Format(r.Seed);
+            row["test_mae_all"].Format(r.TestMaeAll);
+            row["test_mae_many"].Format(r.TestMaeMany);
+            row["test_mae_medium"].Format(r.TestMaeMedium);
+            row["test_mae_few"].Format(r.TestMaeFew);
+            row["val_mae"].Format(r.ValMae);
             row["best_epoch"].Format(r.BestEpoch);
             row["epochs_run"].Format(r.Epochs);
+            row["seconds"].Format(r.Seconds);
+            row["ranksim_term"].Format(r.RankSimTerm);
+            row["effective_rank"].Format(r.Diagnostics.EffectiveRank);
+            row["spearman"].Format(r.Diagnostics.SimilarityLabelSpearman);
+            row["mean_cosine"].Format(r.Diagnostics.MeanCosine);
+            row["prediction_spread"].Format(r.Diagnostics.PredictionSpread);
         }
     }
 }

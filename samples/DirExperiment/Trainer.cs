@@ -71,6 +71,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
 
         var (weights, fds) = Imbalance(method, training, model.FeatureDim, device);
         var rankSim = arm.CreateLoss(SubsamplingGenerator(seed));
+        var ordinalEntropy = method.OrdinalEntropy ? new OrdinalEntropyLoss() : null;
 
         var otherTerm = recordedTerm?.Invoke(seed);
         var bmc = method.Bmc ? new BMCLoss(initialNoiseSigma: 1.0) : null;
@@ -93,7 +94,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         // Stage one (or the only stage): the whole model.
         for (int epoch = 1; epoch <= options.Epochs; epoch++)
         {
-            var record = TrainEpoch(epoch, useRankSim: method.RankSim);
+            var record = TrainEpoch(epoch, useRankSim: method.RankSim, useOrdinalEntropy: true);
             schedule?.step();
             curve.Add(record);
             onEpoch(epoch, record);
@@ -121,7 +122,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
             int stageTwoEpochs = Math.Max(2, options.Epochs / 3);
             for (int epoch = 1; epoch <= stageTwoEpochs; epoch++)
             {
-                var record = TrainEpoch(curve.Count + 1, useRankSim: false);
+                var record = TrainEpoch(curve.Count + 1, useRankSim: false, useOrdinalEntropy: false);
                 curve.Add(record);
                 onEpoch(curve.Count, record);
                 if (record.ValMae < bestMae)
@@ -142,7 +143,7 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         return new RunResult(
             method.Name, seed, report, byBin, curve, bestEpoch, Diagnose(model, valX, valY), MeanAbsoluteError(model, valX, valY), watch.Elapsed.TotalSeconds);
 
-        EpochRecord TrainEpoch(int epoch, bool useRankSim)
+        EpochRecord TrainEpoch(int epoch, bool useRankSim, bool useOrdinalEntropy)
         {
             model.train();
             fds?.train();
@@ -164,6 +165,11 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
                 if (useRankSim)
                 {
                     loss = loss + arm.Gamma * regularizer;
+                }
+
+                if (useOrdinalEntropy && ordinalEntropy is not null)
+                {
+                    loss = loss + arm.OrdinalEntropyWeight * ordinalEntropy.call(features, y);
                 }
 
                 optimizer.zero_grad();

@@ -34,6 +34,15 @@ for (int step = 0; step < 300; step++)
             Console.Error.WriteLine("FAIL: ranksim_loss and RankSimLoss differ.");
             return 1;
         }
+
+        // The 1.1 addition: OrdinalEntropyLoss, module and functional form.
+        var entropy = ranksim.nn.OrdinalEntropyLoss().call(features.detach(), y[index]);
+        var entropyFunctional = ranksim.nn.functional.ordinal_entropy_loss(features.detach(), y[index]);
+        if (entropy.item<float>() != entropyFunctional.item<float>() || !(entropy.item<float>() is >= -2f and <= 2f))
+        {
+            Console.Error.WriteLine("FAIL: OrdinalEntropyLoss and ordinal_entropy_loss differ or leave [-2, 2].");
+            return 1;
+        }
     }
     optimizer.zero_grad();
     loss.backward();

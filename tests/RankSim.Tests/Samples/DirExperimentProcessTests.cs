@@ -70,6 +70,9 @@ public sealed class DirExperimentProcessTests : IDisposable
         { ["--similarity", "Euclid"], ["--similarity", "not a valid value"] },
         { ["--schedule", "Step"], ["--schedule", "not a valid value"] },
         { ["--first-seed", "-1"], ["--first-seed", "from 0 to 1000000"] },
+        { ["--oe-weight", "0"], ["--oe-weight", "(0, 1e6]"] },
+        { ["--threads", "0"], ["--threads", "from 1 to 1024"] },
+        { ["--study-settings", "imagenet"], ["--study-settings", "diamonds,synthetic,randhie,agedb-like"] },
     };
 
     [Theory]
@@ -113,6 +116,46 @@ public sealed class DirExperimentProcessTests : IDisposable
         var results = Directory.GetDirectories(Output).Should().ContainSingle().Subject;
         File.Exists(Path.Combine(results, "results.json")).Should().BeTrue();
         File.ReadAllLines(Path.Combine(results, "results.csv")).Should().HaveCount(1 + 2 * 4, "a header and four groups for each of two methods");
+    }
+
+    [Fact]
+    public void OrdinalEntropyRunsAsAMethodAndIsComparedWithItsBaseline()
+    {
+        var run = Run("--dataset", "synthetic", "--quick", "--seeds", "2", "--methods", "OE,SQINV+RankSim+OE", "--oe-weight", "0.5", "--out", Output);
+        run.ExitCode.Should().Be(0, run.Stderr);
+        var results = Directory.GetDirectories(Output).Should().ContainSingle().Subject;
+        var rows = File.ReadAllLines(Path.Combine(results, "results.csv"));
+        foreach (string method in new[] { "Vanilla", "OE", "SQINV", "SQINV+RankSim+OE" })
+        {
+            rows.Should().Contain(r => r.StartsWith(method + ",", StringComparison.Ordinal), $"{method} runs (a regularized method brings its baseline)");
+        }
+
+        run.Stdout.Should().Contain("OE").And.Contain("SQINV+RankSim+OE");
+    }
+
+    [Fact]
+    public void TheStudyResumesFromItsRunsAndRunsNothingTwice()
+    {
+        string study = Path.Combine(folder, "study");
+        string[] args = ["--study", "--quick", "--epochs", "2", "--study-settings", "randhie", "--threads", "1", "--study-dir", study];
+        var first = Run(args);
+        first.ExitCode.Should().Be(0, first.Stderr);
+        string runs = Path.Combine(study, "runs-randhie.jsonl");
+
+        // Quick: the sweep (1 seed x 5 values x 2 baselines), the comparison (2 seeds x 2 baselines x 5) and the replication (2 seeds x 2).
+        var lines = File.ReadAllLines(runs);
+        lines.Should().HaveCount(10 + 20 + 4);
+        File.ReadAllText(Path.Combine(study, "study.md")).Should().Contain("## Comparison").And.Contain("## Replication").And.Contain("RAND HIE");
+
+        // Half the comparison lost: only those runs are run again, with the same results (paired seeds are deterministic).
+        File.WriteAllLines(runs, lines.Take(20));
+        var second = Run(args);
+        second.ExitCode.Should().Be(0, second.Stderr);
+        var again = File.ReadAllLines(runs);
+        again.Should().HaveCount(lines.Length);
+        second.Stdout.Split('\n').Count(l => l.Contains("test MAE", StringComparison.Ordinal)).Should().Be(lines.Length - 20);
+        static string WithoutTime(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"Seconds\":[^,]*,", "");
+        again.Select(WithoutTime).Order().Should().Equal(lines.Select(WithoutTime).Order(), "a rerun of a lost run gives the same result");
     }
 
     private string Output => Path.Combine(folder, "results");

@@ -109,6 +109,10 @@ internal sealed class ExperimentSettings : CommandSettings
     [Description("With --study: the folder of the study's results; runs already in its runs.jsonl are not run again (a study can be resumed, or split over processes by --study-settings)")]
     public string? StudyDirectory { get; init; }
 
+    [CommandOption("--study-shard <K/N>")]
+    [Description("With --study and --study-dir: run only the replication seeds whose index is K modulo N (from 0), so that N processes share the last phase once the sweep and the comparison are in the folder")]
+    public string? StudyShard { get; init; }
+
     [CommandOption("--schedule <KIND>")]
     [Description("Learning-rate schedule: Constant, or Cosine (annealed to 0 over --epochs, stepped once an epoch)")]
     [DefaultValue(LearningRateSchedule.Constant)]
@@ -134,6 +138,12 @@ internal sealed class ExperimentSettings : CommandSettings
 
     /// <summary>The RankSim configuration of the single-experiment mode.</summary>
     public RankSimArm Arm => new(Gamma, Lambda, Perturbation, Similarity, Ranking, SoftRegularization, OrdinalEntropyWeight);
+
+    /// <summary>The shard of the study's replication phase this process runs (K of N), or null for all of it.</summary>
+    public (int Index, int Count)? Shard =>
+        StudyShard?.Split('/') is [var k, var n] && int.TryParse(k, out int index) && int.TryParse(n, out int count) && count > 0 && index >= 0 && index < count
+            ? (index, count)
+            : null;
 
     /// <summary>Paired seeds to run.</summary>
     public int Seeds => SeedCount ?? (Quick ? 2 : 5);
@@ -166,6 +176,8 @@ internal sealed class ExperimentSettings : CommandSettings
             : StudySettings.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is var names
                 && (names.Length == 0 || names.Any(n => !DirExperiment.Study.AllSettings.Split(',').Contains(n))) ? $"--study-settings: give some of {DirExperiment.Study.AllSettings}."
             : StudyDirectory is not null && File.Exists(StudyDirectory) ? $"--study-dir {StudyDirectory} is a file; give a folder."
+            : StudyShard is not null && Shard is null ? "--study-shard must be K/N with whole numbers 0 <= K < N."
+            : StudyShard is not null && StudyDirectory is null ? "--study-shard needs --study-dir (the shards share its runs)."
             : Device is not ("cpu" or "cuda") ? "--device must be cpu or cuda."
             : Methods.Count == 0 ? $"--methods: no method in '{MethodList}'; give e.g. {DefaultMethods}."
             : File.Exists(OutputRoot) ? $"--out {OutputRoot} is a file; give a folder."

@@ -24,7 +24,8 @@ namespace DirExperiment;
 /// seeds (same split, initialization and batch order), epochs selected on validation MAE only, test MAE compared in
 /// pairs; (3) the replication: the arm with the lowest mean paired difference on MAE All in phase 2, with its baseline,
 /// on ten new seeds. Every run is appended to runs-SETTING.jsonl in the study's folder as it finishes, and a run found
-/// there is not run again, so a study can be resumed, or split over processes by setting.
+/// there is not run again, so a study can be resumed, or split over processes by setting, and its replication phase by
+/// seed (--study-shard).
 /// </summary>
 internal static class Study
 {
@@ -178,7 +179,8 @@ internal static class Study
                 .MinBy(p => mainSeeds.Average(seed => done[Key("main", setting.Dataset, p.Base, p.Arm.Name, p.Arm.Settings(tunings[p.Base]), seed)].TestMaeAll
                     - done[Key("main", setting.Dataset, p.Base, "none", none, seed)].TestMaeAll));
             Console.WriteLine($"{setting.Dataset}: replicated: {best.Base} + [{best.Arm.Name}] on seeds {replicationSeeds[0]}-{replicationSeeds[^1]}");
-            foreach (int seed in replicationSeeds)
+            var (shard, shards) = settings.Shard ?? (0, 1);
+            foreach (int seed in replicationSeeds.Where((_, i) => i % shards == shard))
             {
                 Ensure("replication", best.Base, "none", best.Base, none, seed);
                 Ensure("replication", best.Base, best.Arm.Name, best.Arm.Method(best.Base), best.Arm.Settings(tunings[best.Base]), seed);

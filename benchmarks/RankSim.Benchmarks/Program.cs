@@ -16,6 +16,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --options   (the same, interleaved round by round, 1 and 2 threads)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --step-share [steps]   (RankSim's share of the QuickStart training step)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --loss-timing B D age|cont   (forward + backward alone, median per call)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --op-count [threads]   (tensor operations per call on both paths, and their times)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --floor [threads]   (against the arithmetic-and-allocation floor, interleaved)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --ordinal-entropy [threads]   (OrdinalEntropyLoss beside RankSimLoss, interleaved)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
@@ -50,6 +51,17 @@ if (args.Contains("--floor"))
     foreach (var c in FloorRatio.Cases)
     {
         FloorRatio.Run(c, threads, rounds: 15, callsPerRound: c.BatchSize >= 1024 ? 10 : 100);
+    }
+
+    return 0;
+}
+
+if (args.Contains("--op-count"))
+{
+    int threads = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).FirstOrDefault(1);
+    foreach (var c in FloorRatio.Cases)
+    {
+        OperationCount.Run(c, threads, rounds: 11, callsPerRound: c.BatchSize >= 1024 ? 5 : 50);
     }
 
     return 0;

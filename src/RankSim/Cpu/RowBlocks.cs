@@ -136,10 +136,25 @@ internal static class RowBlocks
     /// </summary>
     public static Tensor Contiguous(Tensor tensor) => tensor.is_contiguous() ? tensor : tensor.contiguous();
 
-    /// <summary>The values of rows [start, start + count) of a contiguous CPU tensor, in place.</summary>
+    /// <summary>
+    /// The values of rows [start, start + count) of a contiguous CPU tensor, in place: a slice of the whole tensor's span
+    /// when that fits one span (no libtorch call), else of a view of those rows.
+    /// </summary>
     public static Span<T> Rows<T>(Tensor tensor, long start, long count)
         where T : unmanaged
     {
+        long elements = tensor.numel();
+        if (count == 0 || elements == 0)
+        {
+            return default;
+        }
+
+        if (elements * tensor.ElementSize <= int.MaxValue)
+        {
+            long rowElements = elements / tensor.shape[0];
+            return MemoryMarshal.Cast<byte, T>(tensor.bytes).Slice((int)(start * rowElements), (int)(count * rowElements));
+        }
+
         // The view shares the tensor's storage, which stays alive with the tensor after the view is disposed.
         using var block = tensor.narrow(0, start, count);
         return MemoryMarshal.Cast<byte, T>(block.bytes);

@@ -10,7 +10,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --scale [B] [D]
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --soak [steps] [every] [--assert-flat]
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --fingerprint
-//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --interleaved [B D]   (speed-up over the loop, round by round)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --interleaved [B D] [cont]   (speed-up over the loop, round by round; age-like labels unless cont)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --phases [B D]   (per-phase times at the age-like shapes)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --quick --filter *OptionBenchmarks*   (the options against the paper's)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --options   (the same, interleaved round by round, 1 and 2 threads)
@@ -36,7 +36,7 @@ if (args.Contains("--soak"))
 if (args.Contains("--interleaved"))
 {
     var shape = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
-    var c = new RankSim.Benchmarks.BenchmarkCase(shape.ElementAtOrDefault(0) is > 0 and var b ? b : 256, shape.ElementAtOrDefault(1) is > 0 and var d ? d : 2048, true);
+    var c = new RankSim.Benchmarks.BenchmarkCase(shape.ElementAtOrDefault(0) is > 0 and var b ? b : 256, shape.ElementAtOrDefault(1) is > 0 and var d ? d : 2048, !args.Contains("cont"));
     foreach (int threads in new[] { 1, 2 })
     {
         InterleavedRatio.Run(c, threads, rounds: 7, callsPerRound: 200);

@@ -132,14 +132,16 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         var flat = features.dim() == 2 ? features : features.reshape(batch, -1);
 
         // float16 features: the gradient comes back saturated to float16's range (a zero row's can exceed it).
-        var f = flat.dtype == ScalarType.Float16 ? SaturatingCastFunction.apply(flat) : flat.to(workingDtype);
+        var f = flat.dtype == ScalarType.Float16 ? SaturatingCastFunction.apply(flat) : flat.dtype == workingDtype ? flat : flat.to(workingDtype);
 
         // Floating labels are ranked in their working dtype (float32 or float64, as the reference implementation ranks
         // them); integer labels in float64, exact up to 2^53 (validated). Label distances never overflow: the kernel
-        // declines a range that would, and the tensor formula scales the labels by a power of two first.
-        var y = labels.detach();
+        // declines a range that would, and the tensor formula scales the labels by a power of two first. (Each step is
+        // skipped where it would change nothing: every TorchSharp call costs microseconds, which add up at small M.)
+        var y = labels.requires_grad ? labels.detach() : labels;
         y = y.dim() == 2 ? y : y.reshape(batch, -1);
-        y = y.to(InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64);
+        var labelDtype = InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64;
+        y = y.dtype == labelDtype ? y : y.to(labelDtype);
 
         // Each step below is computed by a CPU primitive or by its tensor formula; each asks CpuKernels, which alone decides.
         var kept = subsampleDistinctLabels ? DistinctLabelSampler.Sample(y, generator) : null;

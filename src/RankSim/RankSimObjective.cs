@@ -48,7 +48,7 @@ internal static class RankSimObjective
     public static Tensor FromRanks(Tensor featureRanks, Tensor labelRanks, Reduction reduction)
     {
         using var scope = NewDisposeScope();
-        var rl = labelRanks.to(featureRanks.dtype);
+        var rl = labelRanks.dtype == featureRanks.dtype ? labelRanks : labelRanks.to(featureRanks.dtype);
         long m = featureRanks.shape[0];
         var loss = reduction switch
         {

@@ -115,7 +115,9 @@ internal static class BlackboxRank
             var scores = (Tensor)vars[0];
             bool kernel = BlackboxGradientRows.Takes(scores);
             using var scope = NewDisposeScope();
-            var rows = scores.detach().reshape(-1, scores.shape[^1]).to(WorkingDtype(scores.dtype));
+            var rows = scores.detach();
+            rows = rows.dim() == 2 ? rows : rows.reshape(-1, scores.shape[^1]);
+            rows = rows.dtype == WorkingDtype(scores.dtype) ? rows : rows.to(WorkingDtype(scores.dtype));
             if (kernel)
             {
                 rows = RowBlocks.Contiguous(rows);
@@ -154,13 +156,16 @@ internal static class BlackboxRank
                 }
 
                 double lambda = (double)ctx.get_data(LambdaKey);
-                var rowUpstream = upstream.reshape(ranks.shape);
+                var rowUpstream = upstream.dim() == 2 ? upstream : upstream.reshape(ranks.shape);
                 var result = (bool)ctx.get_data(PerRowKey)
                     ? GradientPerRow(scores, rowUpstream, ranks, lambda)
                     : (bool)ctx.get_data(KernelKey)
                         ? BlackboxGradientRows.Compute(scores, RowBlocks.Contiguous(rowUpstream), ranks, lambda, GradientEpsilon)
                         : Gradient(scores, rowUpstream, ranks, lambda);
-                return [result.reshape((long[])ctx.get_data(ShapeKey)).to((ScalarType)ctx.get_data(DtypeKey)).MoveToOuterDisposeScope(), null!, null!];
+                var shape = (long[])ctx.get_data(ShapeKey);
+                var dtype = (ScalarType)ctx.get_data(DtypeKey);
+                result = shape.Length == 2 ? result : result.reshape(shape);
+                return [(result.dtype == dtype ? result : result.to(dtype)).MoveToOuterDisposeScope(), null!, null!];
             });
     }
 }

@@ -1,4 +1,5 @@
 using RankSim.Cpu;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -45,25 +46,19 @@ internal static class DistinctLabelSampler
         var (values, groups, counts) = labels.shape[1] == 1
             ? labels.squeeze(1).unique(sorted: true, return_inverse: true, return_counts: true)
             : labels.unique(sorted: true, return_inverse: true, return_counts: true, dim: 0);
-        groups = groups!.reshape(batch);
         long distinct = values!.shape[0];
         if (distinct == batch)
         {
             return null;
         }
 
-        // A uniformly random order of the batch; each group keeps its member that comes first in that order.
+        // A uniformly random order of the batch; each group keeps its member that comes first in that order. Sorting the
+        // keys group * B + position in the order (the order's inverse permutation) lists each group's members by that
+        // position; the first of every group sits where the group starts (the running count of the groups before it).
         var order = DrawOrder(batch, labels.device, generator);
-        var positionInOrder = empty(batch, dtype: ScalarType.Int64, device: labels.device)
-            .scatter_(0, order, arange(batch, dtype: ScalarType.Int64, device: labels.device));
-
-        // Sorting the keys group * B + position lists each group's members by their position in that order; the first
-        // of every group sits where the group starts (the running count of the groups before it).
-        var keys = (groups * batch + positionInOrder).sort().Values;
-        var groupStarts = counts!.cumsum(0) - counts;
-        var firstPosition = keys.index_select(0, groupStarts).remainder_(batch);
-        var chosen = order.index_select(0, firstPosition).sort().Values;
-        return chosen.MoveToOuterDisposeScope();
+        var keys = order.argsort().add_(groups!.dim() == 1 ? groups : groups.reshape(batch), batch).sort().Values;
+        var firstPosition = keys.index_select(0, counts!.cumsum(0).sub_(counts)).remainder_(batch);
+        return order.index_select(0, firstPosition).sort().Values.MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -74,5 +69,7 @@ internal static class DistinctLabelSampler
     internal static Tensor DrawOrder(long batch, Device device, Generator? generator) =>
         generator is null
             ? randperm(batch, dtype: ScalarType.Int64, device: device)
-            : randperm(batch, dtype: ScalarType.Int64, device: CPU, generator: generator).to(device);
+            : device.type == DeviceType.CPU
+                ? randperm(batch, dtype: ScalarType.Int64, device: CPU, generator: generator)
+                : randperm(batch, dtype: ScalarType.Int64, device: CPU, generator: generator).to(device);
 }

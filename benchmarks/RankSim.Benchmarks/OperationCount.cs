@@ -48,4 +48,22 @@ internal static class OperationCount
         Console.WriteLine($"  {"CPU kernels",-24} {InterleavedRounds.Spread(times[0], "F3")}");
         Console.WriteLine($"  {"device-agnostic path",-24} {InterleavedRounds.Spread(times[1], "F3")}");
     }
+
+    /// <summary>
+    /// Age-like B = 256, D = 2048: <paramref name="calls"/> forward + backward calls (fresh leaf) on the CPU kernels' path
+    /// or on the device-agnostic one, after one untimed call, and nothing else: the process an external counter of libtorch
+    /// operator calls (uprobes on libtorch's operator entry points) runs twice, with two call counts, to take the difference.
+    /// </summary>
+    public static void Calls(bool reference, int calls)
+    {
+        var (features, labels, _, loss) = BenchmarkData.Probe(new BenchmarkCase(256, 2048, true), 1);
+        var detached = features.detach();
+        using var path = CpuKernels.UseReferencePath(reference);
+        for (int i = 0; i <= calls; i++)
+        {
+            using var scope = NewDisposeScope();
+            var leaf = detached.detach().requires_grad_();
+            loss.call(leaf, labels).backward();
+        }
+    }
 }

@@ -16,7 +16,8 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --options   (the same, interleaved round by round, 1 and 2 threads)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --step-share [steps]   (RankSim's share of the QuickStart training step)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --loss-timing B D age|cont   (forward + backward alone, median per call)
-//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --op-count [threads]   (tensor operations per call on both paths, and their times)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --op-count [threads]   (tensor handles per call on both paths, and their times)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --op-calls [reference] N   (N calls and nothing else, for an operator-call counter)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --floor [threads]   (against the arithmetic-and-allocation floor, interleaved)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --ordinal-entropy [threads]   (OrdinalEntropyLoss beside RankSimLoss, interleaved)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
@@ -37,9 +38,10 @@ if (args.Contains("--interleaved"))
 {
     var shape = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
     var c = new RankSim.Benchmarks.BenchmarkCase(shape.ElementAtOrDefault(0) is > 0 and var b ? b : 256, shape.ElementAtOrDefault(1) is > 0 and var d ? d : 2048, !args.Contains("cont"));
-    foreach (int threads in new[] { 1, 2 })
+    // Continuous labels keep every sample (M = B): a loop-baseline call at B = 1024 takes seconds, so fewer, shorter rounds.
+    foreach (int threads in c.AgeLike ? new[] { 1, 2 } : new[] { 1 })
     {
-        InterleavedRatio.Run(c, threads, rounds: 7, callsPerRound: 200);
+        InterleavedRatio.Run(c, threads, rounds: c.AgeLike ? 7 : 5, callsPerRound: c.AgeLike ? 200 : 20);
     }
 
     return 0;
@@ -53,6 +55,13 @@ if (args.Contains("--floor"))
         FloorRatio.Run(c, threads, rounds: 15, callsPerRound: c.BatchSize >= 1024 ? 10 : 100);
     }
 
+    return 0;
+}
+
+if (args.Contains("--op-calls"))
+{
+    int calls = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).FirstOrDefault(100);
+    OperationCount.Calls(args.Contains("reference"), calls);
     return 0;
 }
 

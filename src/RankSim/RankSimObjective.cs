@@ -14,31 +14,23 @@ namespace RankSim;
 internal static class RankSimObjective
 {
     /// <summary>
-    /// The objective with blackbox feature ranks: fused into one autograd function (<see cref="FusedObjectiveFunction"/>)
-    /// for float32 similarities on the CPU where <see cref="FusedObjectiveRows.Takes"/> says so, else
-    /// <see cref="Reference"/>.
+    /// The objective with blackbox feature ranks, as one autograd function (<see cref="BlackboxObjectiveFunction"/>): its
+    /// forward ranks and squares, its backward computes dL/dRF and the blackbox gradient together, by the CPU primitive
+    /// <see cref="FusedObjectiveRows"/> for float32 similarities on the CPU, by tensor operations elsewhere.
     /// </summary>
-    public static Tensor Blackbox(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling) =>
-        FusedObjectiveRows.Takes(similarity)
-            ? FusedObjectiveFunction.Apply(similarity, labelRanks, lambda, reduction, scaling)
-            : Reference(similarity, labelRanks, lambda, reduction, scaling);
+    public static Tensor Blackbox(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling)
+    {
+        using var scope = NewDisposeScope();
+        var rl = labelRanks.dtype == similarity.dtype ? labelRanks : labelRanks.to(similarity.dtype);
+        var loss = BlackboxObjectiveFunction.apply(similarity, rl, lambda, reduction, scaling == PerturbationScaling.PerRow);
+        return SecondBackwardCheck.Mark(loss).MoveToOuterDisposeScope();
+    }
 
     /// <summary>The objective with soft feature ranks of strength epsilon (<see cref="SoftRank"/>).</summary>
     public static Tensor Soft(Tensor similarity, Tensor labelRanks, double regularization, Reduction reduction)
     {
         using var scope = NewDisposeScope();
         return FromRanks(SoftRank.SoftRankFunction.Apply(similarity, regularization), labelRanks, reduction).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// The blackbox objective composed of <see cref="BlackboxRank.BlackboxRankFunction"/> and <see cref="FromRanks"/>:
-    /// what runs on every device but the fused CPU path, and the reference that path is tested against.
-    /// </summary>
-    public static Tensor Reference(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling)
-    {
-        using var scope = NewDisposeScope();
-        var featureRanks = BlackboxRank.BlackboxRankFunction.Apply(similarity, lambda, scaling == PerturbationScaling.PerRow);
-        return FromRanks(featureRanks, labelRanks, reduction).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -62,37 +54,51 @@ internal static class RankSimObjective
     }
 
     /// <summary>
-    /// The blackbox objective as one custom autograd function over the CPU primitive <see cref="FusedObjectiveRows"/>:
-    /// forward ranks and squares row by row, backward computes dL/dRF and the blackbox gradient in the same pass over
-    /// each row, with the arithmetic of <see cref="Reference"/>.
+    /// The blackbox objective as one custom autograd function, with the arithmetic of blackbox ranks
+    /// (<see cref="BlackboxRank.BlackboxRankFunction"/>) followed by <see cref="FromRanks"/>, written out. Forward:
+    /// RF = rk(S) (descending, index-order ties) and the per-anchor losses mean_j (RF_ij - RL_ij)^2, reduced. Backward, for
+    /// the upstream gradient c_i of anchor i's loss (one c for all under Sum and Mean): g_ij = 2 (RF_ij - RL_ij) (c_i / d)
+    /// with d = M (Sum, None) or M^2 (Mean), then dL/dS = (rk(S + lambda_i g) - RF) / (lambda_i + 1e-8), NaN throughout a
+    /// row whose g is not all finite; lambda_i = lambda, or with <see cref="PerturbationScaling.PerRow"/> lambda std(s_i) /
+    /// mean|g_i| (<see cref="BlackboxRank.RowStrengths"/>). Float32 similarities on the CPU take
+    /// <see cref="FusedObjectiveRows"/> (where it <see cref="FusedObjectiveRows.Takes"/> them), which does the same float32
+    /// operations row by row; the choice is made in forward and followed by backward.
     /// </summary>
-    internal sealed class FusedObjectiveFunction : autograd.SingleTensorFunction<FusedObjectiveFunction>
+    internal sealed class BlackboxObjectiveFunction : autograd.SingleTensorFunction<BlackboxObjectiveFunction>
     {
         private const string LambdaKey = "lambda";
         private const string ReductionKey = "reduction";
         private const string PerRowKey = "perRow";
+        private const string KernelKey = "kernel";
 
-        public override string Name => nameof(FusedObjectiveFunction);
+        public override string Name => nameof(BlackboxObjectiveFunction);
 
-        /// <summary>The loss for similarities S [M, M] (float32, CPU) and label ranks RL [M, M]; see <see cref="RankSimLoss"/> for the reductions.</summary>
-        public static Tensor Apply(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling)
-        {
-            using var scope = NewDisposeScope();
-            var loss = apply(similarity, RowBlocks.Contiguous(labelRanks.to(ScalarType.Float32)), lambda, reduction, scaling == PerturbationScaling.PerRow);
-            return SecondBackwardCheck.Mark(loss).MoveToOuterDisposeScope();
-        }
-
+        /// <summary>vars: similarities S [M, M] (float32 or float64), label ranks RL [M, M] in S's dtype, lambda, reduction, per-row strengths.</summary>
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
-            var similarity = RowBlocks.Contiguous((Tensor)vars[0]);
-            var labelRanks = (Tensor)vars[1];
             var reduction = (Reduction)vars[3];
+            bool kernel = FusedObjectiveRows.Takes((Tensor)vars[0]);
+
+            // Created before this call's scope: they are saved for backward.
+            var similarity = kernel ? RowBlocks.Contiguous((Tensor)vars[0]).detach() : ((Tensor)vars[0]).detach();
+            var labelRanks = kernel ? RowBlocks.Contiguous((Tensor)vars[1]) : (Tensor)vars[1];
             using var scope = NewDisposeScope();
-            var (featureRanks, perAnchor) = FusedObjectiveRows.Forward(similarity, labelRanks);
+            Tensor featureRanks, perAnchor;
+            if (kernel)
+            {
+                (featureRanks, perAnchor) = FusedObjectiveRows.Forward(similarity, labelRanks);
+            }
+            else
+            {
+                featureRanks = Ranks.Descending(similarity, RankTies.IndexOrder);
+                perAnchor = (featureRanks - labelRanks).pow_(2).mean([1]);
+            }
+
             ctx.save_for_backward([similarity, featureRanks.MoveToOuterDisposeScope(), labelRanks]);
             ctx.save_data(LambdaKey, (double)vars[2]);
             ctx.save_data(ReductionKey, reduction);
             ctx.save_data(PerRowKey, (bool)vars[4]);
+            ctx.save_data(KernelKey, kernel);
             var result = reduction switch
             {
                 Reduction.Sum => perAnchor.sum(),
@@ -107,21 +113,34 @@ internal static class RankSimObjective
             {
                 using var scope = NewDisposeScope();
                 var saved = ctx.get_saved_variables();
-                var dense = BackwardGuard.Dense(grad_output, ScalarType.Float32);
+                var similarity = saved[0].detach();
+                var dense = BackwardGuard.Dense(grad_output, similarity.dtype);
                 if (dense is null)
                 {
                     return [null!, null!, null!, null!, null!];
                 }
 
-                // c_i / M for every anchor: the upstream gradient of anchor i's loss mean_j (.)^2 (one c for all under Sum and
-                // Mean), over M, divided in float32 as libtorch divides a float32 tensor by a number.
                 var reduction = (Reduction)ctx.get_data(ReductionKey);
-                int m = (int)saved[0].shape[0];
+                double lambda = (double)ctx.get_data(LambdaKey);
+                bool perRow = (bool)ctx.get_data(PerRowKey);
+                int m = (int)similarity.shape[0];
                 float divisor = (float)(reduction == Reduction.Mean ? (double)m * m : m);
-                var gradient = FusedObjectiveRows.Backward(
-                    saved[0], saved[1], saved[2], RowBlocks.Contiguous(dense.reshape(-1)), reduction == Reduction.None, divisor,
-                    (double)ctx.get_data(LambdaKey), (bool)ctx.get_data(PerRowKey), InputValidation.MaxLambda, BlackboxRank.GradientEpsilon);
-                return [gradient.MoveToOuterDisposeScope(), null!, null!, null!, null!];
+                if ((bool)ctx.get_data(KernelKey))
+                {
+                    var gradient = FusedObjectiveRows.Backward(
+                        similarity, saved[1], saved[2], RowBlocks.Contiguous(dense.reshape(-1)), reduction == Reduction.None, divisor,
+                        lambda, perRow, InputValidation.MaxLambda, BlackboxRank.GradientEpsilon);
+                    return [gradient.MoveToOuterDisposeScope(), null!, null!, null!, null!];
+                }
+
+                // c_i / d in the similarities' dtype, then 2 (RF - RL) times it: the kernel's float operations, in its order.
+                var featureRanks = saved[1].detach();
+                var scale = (reduction == Reduction.None ? dense.reshape(m, 1) : dense).div(divisor);
+                var rankGradient = (featureRanks - saved[2]).mul_(2).mul_(scale);
+                var result = perRow
+                    ? BlackboxRank.GradientPerRow(similarity, rankGradient, featureRanks, lambda)
+                    : BlackboxRank.Gradient(similarity, rankGradient, featureRanks, lambda);
+                return [result.MoveToOuterDisposeScope(), null!, null!, null!, null!];
             });
     }
 }

@@ -15,13 +15,25 @@ public class KernelVersusReferenceTests
         return call();
     }
 
+    /// <summary>
+    /// The objective composed of its parts: blackbox ranks (<see cref="BlackboxRank.BlackboxRankFunction"/>) followed by the
+    /// squared rank differences (<see cref="RankSimObjective.FromRanks"/>), on the reference path.
+    /// </summary>
+    private static Tensor Composed(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling) =>
+        OnReferencePath(() => RankSimObjective.FromRanks(
+            BlackboxRank.BlackboxRankFunction.Apply(similarity, lambda, scaling == PerturbationScaling.PerRow), labelRanks, reduction));
+
     [Theory]
-    [InlineData(Reduction.Sum, 2.0, 7)]
-    [InlineData(Reduction.Mean, 2.0, 40)]
-    [InlineData(Reduction.None, 0.5, 300)]
-    [InlineData(Reduction.Sum, 100.0, 300)]
-    [InlineData(Reduction.Mean, 2.0, 600)]
-    public void FusedObjectiveEqualsBlackboxRankFollowedByTheSquaredDifferences(Reduction reduction, double lambda, int m)
+    [InlineData(Reduction.Sum, 2.0, 7, false)]
+    [InlineData(Reduction.Mean, 2.0, 40, false)]
+    [InlineData(Reduction.None, 0.5, 300, false)]
+    [InlineData(Reduction.Sum, 100.0, 300, false)]
+    [InlineData(Reduction.Mean, 2.0, 600, false)]
+    [InlineData(Reduction.Sum, 2.0, 7, true)]
+    [InlineData(Reduction.Mean, 2.0, 40, true)]
+    [InlineData(Reduction.None, 0.5, 300, true)]
+    [InlineData(Reduction.Sum, 100.0, 300, true)]
+    public void TheObjectiveEqualsBlackboxRankFollowedByTheSquaredDifferences(Reduction reduction, double lambda, int m, bool referencePath)
     {
         using var scope = NewDisposeScope();
         var generator = new Generator((ulong)m);
@@ -29,25 +41,34 @@ public class KernelVersusReferenceTests
         var labelRanks = Ranks.Ascending(rand(m, m, generator: generator), RankTies.IndexOrder);
         var upstream = reduction == Reduction.None ? rand(m, generator: generator) : tensor(1.7f);
 
-        var fusedInput = similarity.clone().requires_grad_();
-        var fused = RankSimObjective.FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction, PerturbationScaling.Paper);
-        fused.backward([upstream]);
+        var input = similarity.clone().requires_grad_();
+        using (CpuKernels.UseReferencePath(referencePath))
+        {
+            var loss = RankSimObjective.Blackbox(input, labelRanks, lambda, reduction, PerturbationScaling.Paper);
+            loss.backward([upstream]);
+            var composedInput = similarity.clone().requires_grad_();
+            var composed = Composed(composedInput, labelRanks, lambda, reduction, PerturbationScaling.Paper);
+            composed.backward([upstream]);
 
-        var referenceInput = similarity.clone().requires_grad_();
-        var reference = OnReferencePath(() => RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction, PerturbationScaling.Paper));
-        reference.backward([upstream]);
-
-        fused.shape.Should().Equal(reference.shape);
-        fused.Doubles().Zip(reference.Doubles(), (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-6);
-        fusedInput.grad!.Doubles().Zip(referenceInput.grad!.Doubles(), (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-6);
-        fusedInput.grad!.Doubles().Should().Contain(v => v != 0, "the upstream gradient moves some ranks");
+            loss.shape.Should().Equal(composed.shape);
+            loss.Doubles().Zip(composed.Doubles(), (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-6);
+            input.grad!.Doubles().Zip(composedInput.grad!.Doubles(), (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-6);
+            input.grad!.Doubles().Should().Contain(v => v != 0, "the upstream gradient moves some ranks");
+        }
     }
 
-    /// <summary>The fused objective with per-row perturbation strengths against the tensor formulas, bit for bit, ties and a constant row included.</summary>
+    /// <summary>
+    /// The objective's CPU kernel and its tensor formulas (what CUDA runs) give, bit for bit, the same gradient, with the
+    /// paper's and per-row perturbation strengths, ties and a constant row included; the losses agree to float32 rounding
+    /// (the kernel sums the squares in float64).
+    /// </summary>
     [Theory]
-    [InlineData(Reduction.Sum, 0.5, 57)]
-    [InlineData(Reduction.None, 2.0, 300)]
-    public void FusedObjectiveWithPerRowStrengthsEqualsTheTensorFormulas(Reduction reduction, double lambda, int m)
+    [InlineData(Reduction.Sum, 2.0, 7, PerturbationScaling.Paper)]
+    [InlineData(Reduction.Mean, 2.0, 40, PerturbationScaling.Paper)]
+    [InlineData(Reduction.None, 0.5, 300, PerturbationScaling.Paper)]
+    [InlineData(Reduction.Sum, 0.5, 57, PerturbationScaling.PerRow)]
+    [InlineData(Reduction.None, 2.0, 300, PerturbationScaling.PerRow)]
+    public void TheObjectivesKernelAndTensorFormulasGiveTheSameGradient(Reduction reduction, double lambda, int m, PerturbationScaling scaling)
     {
         using var scope = NewDisposeScope();
         var generator = new Generator((ulong)m + 1);
@@ -56,15 +77,20 @@ public class KernelVersusReferenceTests
         var labelRanks = Ranks.Ascending(rand(m, m, generator: generator), RankTies.IndexOrder);
         var upstream = reduction == Reduction.None ? rand(m, generator: generator) : tensor(1e-3f);
 
-        var fusedInput = similarity.clone().requires_grad_();
-        RankSimObjective.FusedObjectiveFunction.Apply(fusedInput, labelRanks, lambda, reduction, PerturbationScaling.PerRow).backward([upstream]);
+        var kernelInput = similarity.clone().requires_grad_();
+        var kernelLoss = RankSimObjective.Blackbox(kernelInput, labelRanks, lambda, reduction, scaling);
+        kernelLoss.backward([upstream]);
         var referenceInput = similarity.clone().requires_grad_();
-        OnReferencePath(() => RankSimObjective.Reference(referenceInput, labelRanks, lambda, reduction, PerturbationScaling.PerRow)).backward([upstream]);
+        var referenceLoss = OnReferencePath(() => RankSimObjective.Blackbox(referenceInput, labelRanks, lambda, reduction, scaling));
+        referenceLoss.backward([upstream]);
 
-        var kernel = fusedInput.grad!.Doubles();
+        kernelLoss.Doubles().Zip(referenceLoss.Doubles(), (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-5);
+        var kernel = kernelInput.grad!.Doubles();
         var reference = referenceInput.grad!.Doubles();
-        // Bit for bit: the strengths are summed in float64 in a different order on each path, but are used only after
-        // rounding to float32 (lambda_i * g, and lambda_i + 1e-8), where a last-bit float64 difference almost never shows.
+
+        // With per-row strengths, bit for bit as well: the strengths are summed in float64 in a different order on each path,
+        // but are used only after rounding to float32 (lambda_i * g, and lambda_i + 1e-8), where a last-bit float64
+        // difference almost never shows.
         kernel.Should().Equal(reference);
         kernel.Should().Contain(v => v != 0);
     }

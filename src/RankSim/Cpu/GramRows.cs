@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
@@ -7,8 +8,9 @@ using static TorchSharp.torch;
 namespace RankSim.Cpu;
 
 /// <summary>
-/// The row-wise parts of the similarity S = n n^T for float32 features on the CPU, in managed code: normalizing the
-/// rows, n = f / max(||f||, eps) (forward), and the normalization's Jacobian (backward); also G + G^T by tiles. The
+/// The row-wise parts of the similarity S = n n^T for float32 features on the CPU, in managed code: gathering and
+/// normalizing the kept rows, n = f / max(||f||, eps) (forward), and the normalization's Jacobian, written straight into
+/// the full [B, D] gradient with zero rows for the samples that were not kept (backward); also G + G^T by tiles. The
 /// squared norms and the dot products n . dn are summed in float64; one pass over the rows replaces about a dozen
 /// libtorch operations, which dominate the cost for the small M of age-like labels. Callers keep every whole-tensor
 /// span within <see cref="CpuKernels.MaxSpanBytes"/> (<see cref="GramRows.Takes"/> decides).
@@ -16,15 +18,16 @@ namespace RankSim.Cpu;
 internal static class GramRows
 {
     /// <summary>
-    /// Whether this primitive computes the similarity of rows [M, D]: float32 on the CPU, with every buffer it reads or
-    /// writes within one span.
+    /// Whether this primitive computes the similarity of <paramref name="kept"/> rows of features [B, D]: float32 on the
+    /// CPU, with every buffer it reads or writes within one span.
     /// </summary>
-    public static bool Takes(Tensor rows)
+    public static bool Takes(Tensor features, long kept)
     {
-        long m = rows.shape[0];
-        long dimension = rows.shape[1];
-        return CpuKernels.Enabled && rows.device_type == DeviceType.CPU && rows.dtype == ScalarType.Float32
-            && CpuKernels.FitsOneSpan(m * dimension, sizeof(float)) && CpuKernels.FitsOneSpan(m * m, sizeof(float));
+        long batch = features.shape[0];
+        long dimension = features.shape[1];
+        return CpuKernels.Enabled && features.device_type == DeviceType.CPU && features.dtype == ScalarType.Float32
+            && CpuKernels.FitsOneSpan(batch * dimension, sizeof(float)) && CpuKernels.FitsOneSpan(kept * dimension, sizeof(float))
+            && CpuKernels.FitsOneSpan(kept * kept, sizeof(float));
     }
 
     /// <summary>The smallest normal float32, the least row scale.</summary>
@@ -34,57 +37,92 @@ internal static class GramRows
     private const int TransposeTile = 32;
 
     /// <summary>
-    /// The rows of <paramref name="features"/> [M, D] (contiguous), normalized for cosine: n = (f / s) / max(||f / s||, eps / s)
-    /// = f / max(||f||, eps) with s the row's largest magnitude (at least the smallest normal float), or copied for the
-    /// dot product. Returns n [M, D], and for cosine the denominators max(||f / s||, eps / s) [M] and the scales s [M].
+    /// The kept rows of <paramref name="features"/> [B, D] (all rows when <paramref name="rows"/> is null), normalized
+    /// for cosine: n = (f / s) / max(||f / s||, eps / s) = f / max(||f||, eps) with s the row's largest magnitude (at
+    /// least the smallest normal float). <paramref name="features"/> must be contiguous. Returns n [M, D], and for cosine
+    /// the denominators max(||f / s||, eps / s) [M] and the scales s [M].
     /// </summary>
-    public static (Tensor Normalized, Tensor? Denominators, Tensor? Scales) Normalize(Tensor features, bool cosine, double epsilon)
+    public static (Tensor Normalized, Tensor? Denominators, Tensor? Scales) Normalize(Tensor features, Tensor? rows, bool cosine, double epsilon)
     {
-        long m = features.shape[0];
+        long m = rows?.shape[0] ?? features.shape[0];
         int d = (int)features.shape[1];
         var normalized = empty(m, d, dtype: ScalarType.Float32, device: features.device);
         var denominators = cosine ? empty(m, dtype: ScalarType.Float32, device: features.device) : null;
         var scales = cosine ? empty(m, dtype: ScalarType.Float32, device: features.device) : null;
         RowBlocks.Run(m, d, (long)d * sizeof(float), (start, count) =>
         {
-            var source = RowBlocks.Rows<float>(features, start, count);
+            var source = MemoryMarshal.Cast<byte, float>(features.bytes);
+            var rowIndices = rows is null ? default : RowBlocks.Rows<long>(rows, start, count);
             var target = RowBlocks.Rows<float>(normalized, start, count);
-            if (!cosine)
-            {
-                source.CopyTo(target);
-                return;
-            }
-
-            var blockDenominators = RowBlocks.Rows<float>(denominators!, start, count);
-            var blockScales = RowBlocks.Rows<float>(scales!, start, count);
+            var blockDenominators = cosine ? RowBlocks.Rows<float>(denominators!, start, count) : default;
+            var blockScales = cosine ? RowBlocks.Rows<float>(scales!, start, count) : default;
             for (int r = 0; r < count; r++)
             {
-                (blockDenominators[r], blockScales[r]) = NormalizeRow(source.Slice(r * d, d), target.Slice(r * d, d), epsilon);
+                long row = rows is null ? start + r : rowIndices[r];
+                var input = source.Slice((int)(row * d), d);
+                var output = target.Slice(r * d, d);
+                if (!cosine)
+                {
+                    input.CopyTo(output);
+                    continue;
+                }
+
+                (blockDenominators[r], blockScales[r]) = NormalizeRow(input, output, epsilon);
             }
         });
         return (normalized, denominators, scales);
     }
 
     /// <summary>
-    /// The cosine gradient dL/df [M, D] from dL/dn [M, D] (contiguous): (dn - n (n . dn)) / denominator / s per row.
+    /// The gradient [B, D] for features with B rows from dL/dn [M, D]: for cosine, (dn - n (n . dn)) / denominator / s
+    /// per kept row; otherwise dn itself. Rows not in <paramref name="rows"/> are zero.
     /// </summary>
-    public static Tensor Gradient(Tensor normalizedGradient, Tensor normalized, Tensor denominators, Tensor scales)
+    public static Tensor Gradient(Tensor normalizedGradient, Tensor normalized, Tensor? rows, Tensor? denominators, Tensor? scales, long batch)
     {
-        long m = normalized.shape[0];
+        int m = (int)normalized.shape[0];
         int d = (int)normalized.shape[1];
-        var gradient = empty(m, d, dtype: ScalarType.Float32, device: normalized.device);
-        RowBlocks.Run(m, d, (long)d * sizeof(float), (start, count) =>
+        var gradient = empty(batch, d, dtype: ScalarType.Float32, device: normalized.device);
+        var keptPosition = ArrayPool<int>.Shared.Rent((int)batch);
+        try
         {
-            var dn = RowBlocks.Rows<float>(normalizedGradient, start, count);
-            var n = RowBlocks.Rows<float>(normalized, start, count);
-            var target = RowBlocks.Rows<float>(gradient, start, count);
-            var denominator = RowBlocks.Rows<float>(denominators, start, count);
-            var scale = RowBlocks.Rows<float>(scales, start, count);
-            for (int r = 0; r < count; r++)
+            keptPosition.AsSpan(0, (int)batch).Fill(-1);
+            var rowIndices = rows is null ? default : RowBlocks.Rows<long>(rows, 0, m);
+            for (int r = 0; r < m; r++)
             {
-                JacobianRow(n.Slice(r * d, d), dn.Slice(r * d, d), denominator[r], scale[r], target.Slice(r * d, d));
+                keptPosition[rows is null ? r : (int)rowIndices[r]] = r;
             }
-        });
+
+            RowBlocks.Run(batch, d, (long)d * sizeof(float), (start, count) =>
+            {
+                var dn = MemoryMarshal.Cast<byte, float>(normalizedGradient.bytes);
+                var n = MemoryMarshal.Cast<byte, float>(normalized.bytes);
+                var target = RowBlocks.Rows<float>(gradient, start, count);
+                var denominator = denominators is null ? default : RowBlocks.Rows<float>(denominators, 0, m);
+                var scale = scales is null ? default : RowBlocks.Rows<float>(scales, 0, m);
+                for (int b = 0; b < count; b++)
+                {
+                    int r = keptPosition[start + b];
+                    var output = target.Slice(b * d, d);
+                    if (r < 0)
+                    {
+                        output.Clear();
+                    }
+                    else if (denominators is null)
+                    {
+                        dn.Slice(r * d, d).CopyTo(output);
+                    }
+                    else
+                    {
+                        JacobianRow(n.Slice(r * d, d), dn.Slice(r * d, d), denominator[r], scale[r], output);
+                    }
+                }
+            });
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(keptPosition);
+        }
+
         return gradient;
     }
 

@@ -35,24 +35,26 @@ internal static class FeatureSimilarities
     public const double NormalizationEpsilon = 1e-12;
 
     /// <summary>
-    /// S = n(F) n(F)^T (cosine), n(F - mu) n(F - mu)^T (centered cosine, see <see cref="CenterFunction"/>) or F F^T (dot
-    /// product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of features [B, D] in float32 or float64;
-    /// [M, M], differentiable. The rows are gathered by libtorch's <c>index_select</c>, whose backward writes the [B, D]
-    /// gradient (zero rows for the samples not kept) as a tensor the autograd engine owns, so a leaf takes it as its
-    /// <c>.grad</c> without a copy; the similarity itself is one <see cref="GramFunction"/>. For cosine,
+    /// S = n(F) n(F)^T (cosine), n(F - mu) n(F - mu)^T (centered cosine, see <see cref="Center"/>) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
+    /// features [B, D] in float32 or float64; [M, M], differentiable through <see cref="GramFunction"/>. For cosine,
     /// n(f) = f / max(||f||, eps), with the norm taken of the row divided by its largest magnitude and scaled back, so
     /// that it neither overflows (features near 1e20 in float32) nor underflows. All-zero rows stay zero.
     /// </summary>
     public static Tensor Pairwise(Tensor features, FeatureSimilarity similarity, Tensor? rows = null)
     {
         InputValidation.RequireDefined(similarity, nameof(similarity));
-        using var scope = NewDisposeScope();
-        var kept = rows is null ? features : features.index_select(0, rows);
-        var result = similarity == FeatureSimilarity.CenteredCosine
-            ? GramFunction.Apply(CenterFunction.apply(kept), true)
-            : GramFunction.Apply(kept, similarity == FeatureSimilarity.Cosine);
-        return result.MoveToOuterDisposeScope();
+        return similarity == FeatureSimilarity.CenteredCosine
+            ? GramFunction.Apply(Center(features, rows), null, true)
+            : GramFunction.Apply(features, rows, similarity == FeatureSimilarity.Cosine);
     }
+
+    /// <summary>
+    /// The rows <paramref name="rows"/> (null: all) of features [B, D] minus their mean row, [M, D], differentiable
+    /// through <see cref="CenterFunction"/>: the input of <see cref="FeatureSimilarity.CenteredCosine"/>. The rows are first
+    /// divided by the largest magnitude of all of them, so the mean and the differences cannot overflow, even for
+    /// features near the dtype's limit.
+    /// </summary>
+    public static Tensor Center(Tensor features, Tensor? rows) => CenterFunction.apply(features, rows!);
 
     /// <summary>
     /// Each row's largest magnitude [M, 1], at least the dtype's smallest normal number; not differentiated. Taken as

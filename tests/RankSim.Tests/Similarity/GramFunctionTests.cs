@@ -39,7 +39,7 @@ public class GramFunctionTests
         }
     }
 
-    /// <summary>The similarity on its CPU kernel path (<see cref="GramFunction"/> over <see cref="RankSim.Cpu.GramRows"/>, float32) matches the formula in float64.</summary>
+    /// <summary>The CPU kernel function (<see cref="GramFunction"/> (on its CPU kernel path), float32) matches the formula in float64.</summary>
     [Theory]
     [InlineData(true, true, 12, 19)]
     [InlineData(true, false, 12, 19)]
@@ -65,7 +65,7 @@ public class GramFunctionTests
         var expected = n.mm(n.t());
         (expected * upstream.to(ScalarType.Float64)).sum().backward();
 
-        var similarity = FeatureSimilarities.Pairwise(features, cosine ? FeatureSimilarity.Cosine : FeatureSimilarity.DotProduct, rows);
+        var similarity = GramFunction.Apply(features, rows, cosine);
         (similarity * upstream).sum().backward();
 
         similarity.dtype.Should().Be(ScalarType.Float32);

@@ -169,8 +169,8 @@ internal static class InputValidation
         }
 
         RequireRealNumber(labels, nameof(labels));
-        long batch = features.shape[0];
-        long labelBatch = labels.shape[0];
+        long batch = features.size(0);
+        long labelBatch = labels.size(0);
         if (labelBatch != batch)
         {
             throw new ArgumentException($"labels has batch size {labelBatch} but features has {batch}.", nameof(labels));

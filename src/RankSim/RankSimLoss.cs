@@ -127,9 +127,12 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         Validate(features, labels, generator, checkFinite);
 
         using var scope = NewDisposeScope();
-        long batch = features.shape[0];
+        long batch = features.size(0);
         var workingDtype = BlackboxRank.WorkingDtype(features.dtype);
-        var flat = features.dim() == 2 ? features : features.reshape(batch, -1);
+        // A gradient-requiring input is taken through a view even when it is already [B, D]: the view's backward hands the
+        // features a tensor that only the engine holds, which a fresh leaf's .grad then takes as it is. A tensor returned
+        // by a custom function's backward is also held by its .NET handle, and the engine copies it ([B, D]) instead.
+        var flat = features.requires_grad || features.dim() != 2 ? features.reshape(batch, -1) : features;
 
         // float16 features: the gradient comes back saturated to float16's range (a zero row's can exceed it).
         var f = flat.dtype == ScalarType.Float16 ? SaturatingCastFunction.apply(flat) : flat.dtype == workingDtype ? flat : flat.to(workingDtype);

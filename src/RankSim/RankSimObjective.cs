@@ -41,7 +41,7 @@ internal static class RankSimObjective
     {
         using var scope = NewDisposeScope();
         var rl = labelRanks.dtype == featureRanks.dtype ? labelRanks : labelRanks.to(featureRanks.dtype);
-        long m = featureRanks.shape[0];
+        long m = featureRanks.size(0);
         var loss = reduction switch
         {
             Reduction.Sum => nn.functional.mse_loss(featureRanks, rl, Reduction.Sum).div(m),
@@ -123,7 +123,7 @@ internal static class RankSimObjective
                 var reduction = (Reduction)ctx.get_data(ReductionKey);
                 double lambda = (double)ctx.get_data(LambdaKey);
                 bool perRow = (bool)ctx.get_data(PerRowKey);
-                int m = (int)similarity.shape[0];
+                int m = (int)similarity.size(0);
                 float divisor = (float)(reduction == Reduction.Mean ? (double)m * m : m);
                 if ((bool)ctx.get_data(KernelKey))
                 {

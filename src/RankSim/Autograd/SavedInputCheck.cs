@@ -29,13 +29,13 @@ internal static class SavedInputCheck
         Tensor zero;
         if (alias.dim() == 1)
         {
-            var probe = zeros(0, alias.shape[0], dtype: alias.dtype, device: alias.device).requires_grad_();
+            var probe = zeros(0, alias.size(0), dtype: alias.dtype, device: alias.device).requires_grad_();
             zero = probe.mv(alias).sum();
         }
         else
         {
-            var rows = alias.dim() == 2 ? alias : alias.reshape(alias.shape[0], -1);
-            var probe = zeros(rows.shape[1], 0, dtype: alias.dtype, device: alias.device).requires_grad_();
+            var rows = alias.dim() == 2 ? alias : alias.reshape(alias.size(0), -1);
+            var probe = zeros(rows.size(1), 0, dtype: alias.dtype, device: alias.device).requires_grad_();
             zero = rows.mm(probe).sum();
         }
 

@@ -18,7 +18,7 @@ internal static class BlackboxGradientRows
     /// on the CPU, a row within one block (any floating dtype; the rows are made float32 or float64 first).
     /// </summary>
     public static bool Takes(Tensor scores) =>
-        CpuKernels.Enabled && scores.device_type == DeviceType.CPU && CpuKernels.FitsOneRow(scores.shape[^1], sizeof(double));
+        CpuKernels.Enabled && scores.device_type == DeviceType.CPU && CpuKernels.FitsOneRow(scores.size(-1), sizeof(double));
 
     /// <summary>The gradient [R, N] for contiguous rows s, g and r [R, N] of one dtype (float32 or float64).</summary>
     public static Tensor Compute(Tensor scores, Tensor upstream, Tensor ranks, double lambda, double epsilon) =>
@@ -59,9 +59,9 @@ internal static class BlackboxGradientRows
     /// <summary>Float32 rows [R, N]: <see cref="GradientRow"/> for every row, rows shared out by <see cref="RowBlocks"/>.</summary>
     private static Tensor Gradient(Tensor scores, Tensor upstream, Tensor ranks, double lambda, double epsilon)
     {
-        int n = (int)ranks.shape[1];
+        int n = (int)ranks.size(1);
         var output = empty_like(ranks);
-        RowBlocks.Run(ranks.shape[0], n, (long)n * sizeof(float), (start, count) =>
+        RowBlocks.Run(ranks.size(0), n, (long)n * sizeof(float), (start, count) =>
         {
             using var ranker = new RowRanker.SingleRowRanker(n);
             var perturbed = ArrayPool<float>.Shared.Rent(n);

@@ -17,7 +17,7 @@ internal static class FusedObjectiveRows
     /// <summary>Whether this primitive computes the objective of similarities [M, M]: float32 on the CPU.</summary>
     public static bool Takes(Tensor similarity) =>
         CpuKernels.Enabled && similarity.device_type == DeviceType.CPU && similarity.dtype == ScalarType.Float32
-        && CpuKernels.FitsOneRow(similarity.shape[1], sizeof(float));
+        && CpuKernels.FitsOneRow(similarity.size(1), sizeof(float));
 
     /// <summary>
     /// The feature ranks RF [M, M] and the per-anchor losses [M] for contiguous float32 similarities S [M, M] and label
@@ -25,7 +25,7 @@ internal static class FusedObjectiveRows
     /// </summary>
     public static (Tensor FeatureRanks, Tensor PerAnchor) Forward(Tensor similarity, Tensor labelRanks)
     {
-        int m = (int)similarity.shape[0];
+        int m = (int)similarity.size(0);
         var featureRanks = empty(m, m, dtype: ScalarType.Float32, device: similarity.device);
         var perAnchor = empty(m, dtype: ScalarType.Float32, device: similarity.device);
         RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => ForwardRows(
@@ -46,7 +46,7 @@ internal static class FusedObjectiveRows
         Tensor similarity, Tensor featureRanks, Tensor labelRanks, Tensor upstream, bool perAnchorUpstream, float divisor,
         double lambda, bool perRow, double maxLambda, double epsilon)
     {
-        int m = (int)similarity.shape[0];
+        int m = (int)similarity.size(0);
         var gradient = empty_like(similarity);
         RowBlocks.Run(m, m, (long)m * sizeof(float), (start, count) => BackwardRows(
             RowBlocks.Rows<float>(similarity, start, count),

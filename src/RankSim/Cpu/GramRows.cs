@@ -23,8 +23,8 @@ internal static class GramRows
     /// </summary>
     public static bool Takes(Tensor features, long kept)
     {
-        long batch = features.shape[0];
-        long dimension = features.shape[1];
+        long batch = features.size(0);
+        long dimension = features.size(1);
         return CpuKernels.Enabled && features.device_type == DeviceType.CPU && features.dtype == ScalarType.Float32
             && CpuKernels.FitsOneSpan(batch * dimension, sizeof(float)) && CpuKernels.FitsOneSpan(kept * dimension, sizeof(float))
             && CpuKernels.FitsOneSpan(kept * kept, sizeof(float));
@@ -44,8 +44,8 @@ internal static class GramRows
     /// </summary>
     public static (Tensor Normalized, Tensor? Denominators, Tensor? Scales) Normalize(Tensor features, Tensor? rows, bool cosine, double epsilon)
     {
-        long m = rows?.shape[0] ?? features.shape[0];
-        int d = (int)features.shape[1];
+        long m = rows?.size(0) ?? features.size(0);
+        int d = (int)features.size(1);
         var normalized = empty(m, d, dtype: ScalarType.Float32, device: features.device);
         var denominators = cosine ? empty(m, dtype: ScalarType.Float32, device: features.device) : null;
         var scales = cosine ? empty(m, dtype: ScalarType.Float32, device: features.device) : null;
@@ -79,8 +79,8 @@ internal static class GramRows
     /// </summary>
     public static Tensor Gradient(Tensor normalizedGradient, Tensor normalized, Tensor? rows, Tensor? denominators, Tensor? scales, long batch)
     {
-        int m = (int)normalized.shape[0];
-        int d = (int)normalized.shape[1];
+        int m = (int)normalized.size(0);
+        int d = (int)normalized.size(1);
         var gradient = empty(batch, d, dtype: ScalarType.Float32, device: normalized.device);
         var keptPosition = ArrayPool<int>.Shared.Rent((int)batch);
         try
@@ -130,7 +130,7 @@ internal static class GramRows
     public static Tensor SymmetricSum(Tensor upstream)
     {
         var source = RowBlocks.Contiguous(upstream);
-        int m = (int)source.shape[0];
+        int m = (int)source.size(0);
         var sum = empty(m, m, dtype: ScalarType.Float32, device: source.device);
         int tileRows = (m + TransposeTile - 1) / TransposeTile;
         RowBlocks.Run(tileRows, (long)TransposeTile * m, (long)TransposeTile * m * sizeof(float), (start, count) =>

@@ -151,7 +151,7 @@ internal static class RowBlocks
 
         if (elements * tensor.ElementSize <= int.MaxValue)
         {
-            long rowElements = elements / tensor.shape[0];
+            long rowElements = elements / tensor.size(0);
             return MemoryMarshal.Cast<byte, T>(tensor.bytes).Slice((int)(start * rowElements), (int)(count * rowElements));
         }
 

@@ -21,7 +21,7 @@ internal static class RowRanker
     /// <summary>Whether this primitive ranks the rows of <paramref name="values"/>: float32 or float64 [R, N] on the CPU.</summary>
     public static bool Takes(Tensor values) =>
         CpuKernels.Enabled && values.device_type == DeviceType.CPU && values.dim() == 2
-        && values.dtype is ScalarType.Float32 or ScalarType.Float64 && CpuKernels.FitsOneRow(values.shape[1], values.ElementSize);
+        && values.dtype is ScalarType.Float32 or ScalarType.Float64 && CpuKernels.FitsOneRow(values.size(1), values.ElementSize);
 
     /// <summary>float64 rows of at most this many values are sorted by insertion, which beats eight histogram passes there.</summary>
     private const int InsertionSortLimit = 48;
@@ -39,16 +39,16 @@ internal static class RowRanker
     {
         using var scope = NewDisposeScope();
         var input = RowBlocks.Contiguous(values);
-        var output = empty(input.shape, dtype: input.dtype, device: input.device);
-        int n = (int)input.shape[1];
+        var output = empty_like(input);
+        int n = (int)input.size(1);
         if (input.dtype == ScalarType.Float64)
         {
-            RowBlocks.Run(input.shape[0], n, n * sizeof(double), (start, count) =>
+            RowBlocks.Run(input.size(0), n, n * sizeof(double), (start, count) =>
                 RankRows(RowBlocks.Rows<double>(input, start, count), RowBlocks.Rows<double>(output, start, count), n, descending, ties));
         }
         else
         {
-            RowBlocks.Run(input.shape[0], n, n * sizeof(float), (start, count) =>
+            RowBlocks.Run(input.size(0), n, n * sizeof(float), (start, count) =>
                 RankRows(RowBlocks.Rows<float>(input, start, count), RowBlocks.Rows<float>(output, start, count), n, descending, ties));
         }
 

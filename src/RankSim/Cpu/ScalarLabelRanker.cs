@@ -17,9 +17,9 @@ internal static class ScalarLabelRanker
 {
     /// <summary>Whether this primitive ranks the distances of these labels [M, K]: a finite float32 or float64 column on the CPU.</summary>
     public static bool Takes(Tensor labels) =>
-        CpuKernels.Enabled && labels.device_type == DeviceType.CPU && labels.shape[1] == 1
+        CpuKernels.Enabled && labels.device_type == DeviceType.CPU && labels.size(1) == 1
         && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && FiniteScan.AllFinite(labels) is true
-        && CpuKernels.FitsOneRow(labels.shape[0], labels.ElementSize);
+        && CpuKernels.FitsOneRow(labels.size(0), labels.ElementSize);
 
     /// <summary>
     /// Normalized ascending ranks [M, M] of |y_i - y_j| along each row i, in the labels' dtype, for a CPU float32 or
@@ -29,7 +29,7 @@ internal static class ScalarLabelRanker
     public static Tensor? TryRank(Tensor labels, RankTies ties)
     {
         using var scope = NewDisposeScope();
-        long m = labels.shape[0];
+        long m = labels.size(0);
         var (sortedValues, order) = labels.reshape(m).sort(stable: true);
         bool finiteRange = labels.dtype == ScalarType.Float64
             ? FiniteRange(RowBlocks.Rows<double>(sortedValues, 0, m))

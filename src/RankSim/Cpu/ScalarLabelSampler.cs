@@ -15,8 +15,8 @@ internal static class ScalarLabelSampler
 {
     /// <summary>Whether this primitive groups these labels [B, K]: a contiguous float32 or float64 column on the CPU.</summary>
     public static bool Takes(Tensor labels) =>
-        CpuKernels.Enabled && labels.device_type == DeviceType.CPU && labels.shape[1] == 1 && labels.is_contiguous()
-        && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && CpuKernels.FitsOneSpan(labels.shape[0], sizeof(double));
+        CpuKernels.Enabled && labels.device_type == DeviceType.CPU && labels.size(1) == 1 && labels.is_contiguous()
+        && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && CpuKernels.FitsOneSpan(labels.size(0), sizeof(double));
 
     /// <summary>
     /// The group of every label of a contiguous column [B, 1] of float32 or float64 labels on the CPU: groups numbered in
@@ -25,7 +25,7 @@ internal static class ScalarLabelSampler
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static int[]? Groups(Tensor labels, out int distinct)
     {
-        int batch = (int)labels.shape[0];
+        int batch = (int)labels.size(0);
         var keyBuffer = ArrayPool<double>.Shared.Rent(batch);
         var memberBuffer = ArrayPool<int>.Shared.Rent(batch);
         try

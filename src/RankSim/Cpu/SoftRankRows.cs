@@ -19,7 +19,7 @@ internal static class SoftRankRows
     /// floating dtype; the rows are made float32 or float64 first).
     /// </summary>
     public static bool Takes(Tensor scores) =>
-        CpuKernels.Enabled && scores.device_type == DeviceType.CPU && CpuKernels.FitsOneRow(scores.shape[^1], sizeof(double));
+        CpuKernels.Enabled && scores.device_type == DeviceType.CPU && CpuKernels.FitsOneRow(scores.size(-1), sizeof(double));
 
     /// <summary>
     /// Soft ranks of rows [R, N] (float32 or float64, contiguous, CPU) in their dtype, with the gaps between sorted
@@ -28,8 +28,8 @@ internal static class SoftRankRows
     /// </summary>
     public static (Tensor SoftRanks, Tensor Order, Tensor BlockEnds) Forward(Tensor rows, double regularization, double gapCap)
     {
-        long r = rows.shape[0];
-        int n = (int)rows.shape[1];
+        long r = rows.size(0);
+        int n = (int)rows.size(1);
         var ranks = empty_like(rows);
         var order = empty(r, n, dtype: ScalarType.Int32);
         var last = empty(r, n, dtype: ScalarType.Int32);
@@ -142,8 +142,8 @@ internal static class SoftRankRows
     /// </summary>
     public static Tensor Gradient(Tensor upstream, Tensor order, Tensor last, double regularization)
     {
-        long r = upstream.shape[0];
-        int n = (int)upstream.shape[1];
+        long r = upstream.size(0);
+        int n = (int)upstream.size(1);
         double factor = -1.0 / (n * regularization);
         var gradient = empty_like(upstream);
         RowBlocks.Run(r, n, (long)n * sizeof(double), (start, count) =>

@@ -38,7 +38,7 @@ internal sealed class OrdinalEntropyFunction : autograd.SingleTensorFunction<Ord
         double diversityWeight = (double)vars[4];
         double tightnessWeight = (double)vars[5];
         using var scope = NewDisposeScope();
-        long batch = z.shape[0], groups = counts.shape[0];
+        long batch = z.size(0), groups = counts.size(0);
 
         // n = z / max(|z|, eps), |z| = s |z / s| with s the row's largest magnitude: denominator * s = max(|z|, eps).
         var scale = FeatureSimilarities.RowScale(z);
@@ -79,7 +79,7 @@ internal sealed class OrdinalEntropyFunction : autograd.SingleTensorFunction<Ord
     /// with the index broadcast along D, one pass (index_add along dim 0 runs one operation per row on the CPU).
     /// </summary>
     private static Tensor GroupSums(Tensor rows, Tensor groupOf, long groups) =>
-        zeros(groups, rows.shape[1], dtype: rows.dtype, device: rows.device).scatter_add_(0, groupOf.unsqueeze(1).expand(rows.shape[0], rows.shape[1]), rows);
+        zeros(groups, rows.size(1), dtype: rows.dtype, device: rows.device).scatter_add_(0, groupOf.unsqueeze(1).expand(rows.size(0), rows.size(1)), rows);
 
     /// <summary>The values with each 0 replaced by 1: a divisor for quantities that are 0 wherever the values are.</summary>
     internal static Tensor NonZero(Tensor values) => values.masked_fill(values.eq(0.0), 1.0);
@@ -100,7 +100,7 @@ internal sealed class OrdinalEntropyFunction : autograd.SingleTensorFunction<Ord
 
             double diversityWeight = (double)ctx.get_data(DiversityKey);
             double tightnessWeight = (double)ctx.get_data(TightnessKey);
-            long batch = n.shape[0], groups = centered.shape[0];
+            long batch = n.size(0), groups = centered.size(0);
             double perSample = tightnessWeight / batch;
 
             // Per center: the diversity gradient minus the tightness pull of its members, shared among them.

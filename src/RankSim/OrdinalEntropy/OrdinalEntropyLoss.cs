@@ -85,18 +85,18 @@ public sealed class OrdinalEntropyLoss : Loss<Tensor, Tensor, Tensor>
         InputValidation.RequireFeaturesAndLabels(features, labels, checkFinite);
 
         using var scope = NewDisposeScope();
-        long batch = features.shape[0];
+        long batch = features.size(0);
         var flat = features.dim() == 2 ? features : features.reshape(batch, -1);
         var z = flat.dtype == ScalarType.Float16 ? SaturatingCastFunction.apply(flat) : flat.to(BlackboxRank.WorkingDtype(flat.dtype));
 
         // Distinct labels, exactly (integers are exact in float64 up to 2^53, validated).
         var y = labels.detach().to(ScalarType.Float64);
         y = y.dim() == 2 ? y : y.unsqueeze(1);
-        var (values, inverse, counts) = y.shape[1] == 1
+        var (values, inverse, counts) = y.size(1) == 1
             ? y.squeeze(1).unique(sorted: true, return_inverse: true, return_counts: true)
             : y.unique(sorted: true, return_inverse: true, return_counts: true, dim: 0);
         var loss = OrdinalEntropyFunction.Apply(
-            z, inverse!.reshape(batch), counts!.to(z.dtype), LabelWeights(values!.reshape(values.shape[0], -1)).to(z.dtype), diversityWeight, tightnessWeight);
+            z, inverse!.reshape(batch), counts!.to(z.dtype), LabelWeights(values!.reshape(values.size(0), -1)).to(z.dtype), diversityWeight, tightnessWeight);
         return loss.MoveToOuterDisposeScope();
     }
 

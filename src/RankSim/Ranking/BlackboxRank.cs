@@ -116,7 +116,7 @@ internal static class BlackboxRank
             bool kernel = BlackboxGradientRows.Takes(scores);
             using var scope = NewDisposeScope();
             var rows = scores.detach();
-            rows = rows.dim() == 2 ? rows : rows.reshape(-1, scores.shape[^1]);
+            rows = rows.dim() == 2 ? rows : rows.reshape(-1, scores.size(-1));
             rows = rows.dtype == WorkingDtype(scores.dtype) ? rows : rows.to(WorkingDtype(scores.dtype));
             if (kernel)
             {

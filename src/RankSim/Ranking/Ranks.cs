@@ -34,7 +34,7 @@ internal static class Ranks
     private static Tensor BySort(Tensor values, RankTies ties, bool descending)
     {
         using var scope = NewDisposeScope();
-        long n = values.shape[^1];
+        long n = values.size(-1);
         var (sorted, order) = values.sort(dim: -1, descending: descending, stable: true);
         Tensor positions = ties switch
         {

@@ -78,13 +78,13 @@ internal static class SoftRank
     {
         using var scope = NewDisposeScope();
         var rows = workingRows.to(ScalarType.Float64);
-        long n = rows.shape[1];
+        long n = rows.size(1);
         var (ascending, order) = rows.sort(dim: -1, descending: false, stable: true);
         var gaps = (ascending[TensorIndex.Colon, TensorIndex.Slice(1)] - ascending[TensorIndex.Colon, TensorIndex.Slice(null, -1)])
             .mul_(1.0 / regularization).clamp_max_(GapCap(n));
-        var sorted = cat([zeros(rows.shape[0], 1, dtype: ScalarType.Float64, device: rows.device), gaps.cumsum(-1).neg_()], dim: -1);
+        var sorted = cat([zeros(rows.size(0), 1, dtype: ScalarType.Float64, device: rows.device), gaps.cumsum(-1).neg_()], dim: -1);
         var y = sorted - arange(n, 0, -1, dtype: ScalarType.Float64, device: rows.device);
-        var sums = cat([zeros(rows.shape[0], 1, dtype: ScalarType.Float64, device: rows.device), y.cumsum(-1)], dim: -1);
+        var sums = cat([zeros(rows.size(0), 1, dtype: ScalarType.Float64, device: rows.device), y.cumsum(-1)], dim: -1);
 
         // A[j, k] = mean(y_j..y_k) = (C[k + 1] - C[j]) / (k - j + 1) for j <= k; -inf elsewhere (never a maximum).
         var position = arange(n, dtype: ScalarType.Int64, device: rows.device);
@@ -95,7 +95,7 @@ internal static class SoftRank
         var values = new List<Tensor>();
         var firsts = new List<Tensor>();
         var lasts = new List<Tensor>();
-        for (long start = 0; start < rows.shape[0]; start += chunk)
+        for (long start = 0; start < rows.size(0); start += chunk)
         {
             var c = sums[TensorIndex.Slice(start, start + chunk)];
             var means = (c[TensorIndex.Colon, TensorIndex.None, TensorIndex.Slice(1)] - c[TensorIndex.Colon, TensorIndex.Slice(null, -1), TensorIndex.None])
@@ -131,9 +131,9 @@ internal static class SoftRank
         using var scope = NewDisposeScope();
         var (order, first, last) = (saved[0], saved[1], saved[2]);
         var upstream = workingUpstream.to(ScalarType.Float64);
-        long n = upstream.shape[1];
+        long n = upstream.size(1);
         var sortedUpstream = upstream.gather(-1, order);
-        var sums = cat([zeros(upstream.shape[0], 1, dtype: ScalarType.Float64, device: upstream.device), sortedUpstream.cumsum(-1)], dim: -1);
+        var sums = cat([zeros(upstream.size(0), 1, dtype: ScalarType.Float64, device: upstream.device), sortedUpstream.cumsum(-1)], dim: -1);
         var blockMeans = sums.gather(-1, last + 1).sub_(sums.gather(-1, first)).div_((last - first + 1).to(ScalarType.Float64));
         var sortedGradient = sortedUpstream.sub(blockMeans).mul_(-1.0 / (n * regularization));
         var gradient = empty_like(sortedGradient).scatter_(-1, order, sortedGradient);
@@ -165,11 +165,11 @@ internal static class SoftRank
             double regularization = (double)vars[1];
             bool kernel = SoftRankRows.Takes(scores);
             using var scope = NewDisposeScope();
-            var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.shape[^1]).to(BlackboxRank.WorkingDtype(scores.dtype)));
+            var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.size(-1)).to(BlackboxRank.WorkingDtype(scores.dtype)));
             Tensor ranks;
             if (kernel)
             {
-                (ranks, var order, var blockEnds) = SoftRankRows.Forward(rows, regularization, GapCap(rows.shape[1]));
+                (ranks, var order, var blockEnds) = SoftRankRows.Forward(rows, regularization, GapCap(rows.size(1)));
                 ctx.save_for_backward([order.MoveToOuterDisposeScope(), blockEnds.MoveToOuterDisposeScope()]);
             }
             else

@@ -57,6 +57,6 @@ public sealed class SoftRanker : nn.Module<Tensor, Tensor>
 
         // The projection of -s / epsilon gives the descending ranks; the ascending ones are those of -s (exact negation).
         var ranks = SoftRank.Apply(descending ? input : input.neg(), regularizationStrength);
-        return (normalized ? ranks : ranks.mul(input.shape[^1])).MoveToOuterDisposeScope();
+        return (normalized ? ranks : ranks.mul(input.size(-1))).MoveToOuterDisposeScope();
     }
 }

@@ -31,7 +31,7 @@ internal static class DistinctLabelSampler
         }
 
         using var scope = NewDisposeScope();
-        var order = DrawOrder(labels.shape[0], labels.device, generator);
+        var order = DrawOrder(labels.size(0), labels.device, generator);
         return ScalarLabelSampler.Choose(groups, distinct, order, labels.device).MoveToOuterDisposeScope();
     }
 
@@ -42,11 +42,11 @@ internal static class DistinctLabelSampler
     public static Tensor? SampleByTensors(Tensor labels, Generator? generator)
     {
         using var scope = NewDisposeScope();
-        long batch = labels.shape[0];
-        var (values, groups, counts) = labels.shape[1] == 1
+        long batch = labels.size(0);
+        var (values, groups, counts) = labels.size(1) == 1
             ? labels.squeeze(1).unique(sorted: true, return_inverse: true, return_counts: true)
             : labels.unique(sorted: true, return_inverse: true, return_counts: true, dim: 0);
-        long distinct = values!.shape[0];
+        long distinct = values!.size(0);
         if (distinct == batch)
         {
             return null;

@@ -24,7 +24,7 @@ internal sealed class CenterFunction : autograd.SingleTensorFunction<CenterFunct
         var scale = linalg.vector_norm(kept, double.PositiveInfinity).clamp_min_(smallestNormal);
         var scaled = kept / scale;
         ctx.save_for_backward([scale.MoveToOuterDisposeScope(), rows!]);
-        ctx.save_data("batch", features.shape[0]);
+        ctx.save_data("batch", features.size(0));
         return scaled.sub_(scaled.mean([0], keepdim: true)).MoveToOuterDisposeScope();
     }
 
@@ -45,7 +45,7 @@ internal sealed class CenterFunction : autograd.SingleTensorFunction<CenterFunct
             if (rows is not null)
             {
                 long batch = (long)ctx.get_data("batch");
-                gradient = zeros(batch, gradient.shape[1], dtype: gradient.dtype, device: gradient.device).index_copy_(0, rows, gradient);
+                gradient = zeros(batch, gradient.size(1), dtype: gradient.dtype, device: gradient.device).index_copy_(0, rows, gradient);
             }
 
             return [gradient.MoveToOuterDisposeScope(), null!];

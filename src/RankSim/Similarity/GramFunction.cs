@@ -32,10 +32,10 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         var features = (Tensor)vars[0];
         var rows = (Tensor?)vars[1];
         bool cosine = (bool)vars[2];
-        bool kernel = GramRows.Takes(features, rows?.shape[0] ?? features.shape[0]);
+        bool kernel = GramRows.Takes(features, rows?.size(0) ?? features.size(0));
         using var scope = NewDisposeScope();
         ctx.save_data(CosineKey, cosine);
-        ctx.save_data(BatchKey, features.shape[0]);
+        ctx.save_data(BatchKey, features.size(0));
         ctx.save_data(KernelKey, kernel);
         if (kernel)
         {
@@ -98,7 +98,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
 
             var result = rows is null
                 ? gradient
-                : zeros(batch, gradient.shape[1], dtype: gradient.dtype, device: gradient.device).index_copy_(0, rows, gradient);
+                : zeros(batch, gradient.size(1), dtype: gradient.dtype, device: gradient.device).index_copy_(0, rows, gradient);
             return [result.MoveToOuterDisposeScope(), null!, null!];
         });
 }

@@ -24,7 +24,7 @@ internal static class LabelSimilarity
         double smallestNormal = labels.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
         var largest = labels.abs().amax().clamp_min_(smallestNormal);
         var y = labels / largest.log2_().floor_().exp2_();
-        var result = y.shape[1] == 1
+        var result = y.size(1) == 1
             ? (y - y.t()).abs_()
             : (y.unsqueeze(1) - y.unsqueeze(0)).pow_(2).sum(dim: -1);
         return result.MoveToOuterDisposeScope();

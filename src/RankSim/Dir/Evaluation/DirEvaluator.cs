@@ -45,7 +45,7 @@ public sealed class DirEvaluator
     {
         InputValidation.RequireLive(predictions, nameof(predictions));
         InputValidation.RequireLive(labels, nameof(labels));
-        if (predictions.dim() > 2 || (predictions.dim() == 2 && predictions.shape[1] != 1))
+        if (predictions.dim() > 2 || (predictions.dim() == 2 && predictions.size(1) != 1))
         {
             throw new ArgumentException($"predictions must be [B] or [B, 1]; got {InputValidation.Shape(predictions)}.", nameof(predictions));
         }

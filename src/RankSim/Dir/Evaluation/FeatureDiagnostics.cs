@@ -69,13 +69,13 @@ public sealed record FeatureDiagnostics
     {
         InputValidation.RequireFloatingPoint(features, nameof(features));
         InputValidation.RequireRealNumber(labels, nameof(labels));
-        if (features.dim() != 2 || features.shape[0] < 2 || features.shape[1] < 1)
+        if (features.dim() != 2 || features.size(0) < 2 || features.size(1) < 1)
         {
             throw new ArgumentException($"features must be [B, D] with B >= 2 and D >= 1; got {InputValidation.Shape(features)}.", nameof(features));
         }
 
-        long batch = features.shape[0];
-        if (labels.dim() is < 1 or > 2 || labels.shape[0] != batch || labels.numel() != batch * (labels.dim() == 2 ? Math.Max(1, labels.shape[1]) : 1))
+        long batch = features.size(0);
+        if (labels.dim() is < 1 or > 2 || labels.size(0) != batch || labels.numel() != batch * (labels.dim() == 2 ? Math.Max(1, labels.size(1)) : 1))
         {
             throw new ArgumentException($"labels must be [{batch}], [{batch}, 1] or [{batch}, K] with K >= 1; got {InputValidation.Shape(labels)}.", nameof(labels));
         }
@@ -131,7 +131,7 @@ public sealed record FeatureDiagnostics
         double spearman = Correlation(AverageRanks(pairCosines), AverageRanks(closeness));
 
         double spread = double.NaN;
-        if (predictions is not null && y.shape[1] == 1)
+        if (predictions is not null && y.size(1) == 1)
         {
             var (scaledLabels, labelScale) = PowerOfTwoScaled(y);
             var (scaledPredictions, predictionScale) = PowerOfTwoScaled(predictions.detach().to(ScalarType.Float64));

@@ -299,18 +299,18 @@ public sealed class FeatureDistributionSmoothing : nn.Module<Tensor, Tensor, Ten
     {
         InputValidation.RequireLive(features, nameof(features));
         InputValidation.RequireLive(labels, nameof(labels));
-        if (features.dim() != 2 || features.shape[1] != FeatureDim)
+        if (features.dim() != 2 || features.size(1) != FeatureDim)
         {
             throw new ArgumentException($"features must be [B, {FeatureDim}]; got {InputValidation.Shape(features)}.", nameof(features));
         }
 
         InputValidation.RequireFloatingPoint(features, nameof(features));
-        bool labelShape = (labels.dim() == 1 && labels.shape[0] == features.shape[0])
-            || (labels.dim() == 2 && labels.shape[0] == features.shape[0] && labels.shape[1] == 1);
+        bool labelShape = (labels.dim() == 1 && labels.size(0) == features.size(0))
+            || (labels.dim() == 2 && labels.size(0) == features.size(0) && labels.size(1) == 1);
         if (!labelShape)
         {
             throw new ArgumentException(
-                $"labels must be [B] or [B, 1] with B = {features.shape[0]}; got {InputValidation.Shape(labels)}.", nameof(labels));
+                $"labels must be [B] or [B, 1] with B = {features.size(0)}; got {InputValidation.Shape(labels)}.", nameof(labels));
         }
 
         InputValidation.RequireRealNumber(labels, nameof(labels));

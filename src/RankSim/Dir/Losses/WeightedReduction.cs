@@ -31,7 +31,7 @@ internal static class WeightedReduction
         }
 
         InputValidation.RequireRealNumber(weights, nameof(weights));
-        if (weights.numel() != input.numel() && !(input.dim() >= 1 && weights.numel() == input.shape[0]))
+        if (weights.numel() != input.numel() && !(input.dim() >= 1 && weights.numel() == input.size(0)))
         {
             throw new ArgumentException(
                 $"weights must have one value per sample ({input.shape.FirstOrDefault()}) or per element ({input.numel()}); got {InputValidation.Shape(weights)}.",
@@ -53,7 +53,7 @@ internal static class WeightedReduction
             var w = weights.to(elementLoss.dtype);
             w = w.numel() == elementLoss.numel()
                 ? w.reshape(elementLoss.shape)
-                : w.reshape([elementLoss.shape[0], .. Enumerable.Repeat(1L, (int)elementLoss.dim() - 1)]);
+                : w.reshape([elementLoss.size(0), .. Enumerable.Repeat(1L, (int)elementLoss.dim() - 1)]);
             loss = loss * w;
         }
 

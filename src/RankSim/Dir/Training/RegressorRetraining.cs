@@ -44,7 +44,7 @@ public static class RegressorRetraining
 
         using (no_grad())
         {
-            double bound = 1.0 / Math.Sqrt(regressor.weight!.shape[1]);
+            double bound = 1.0 / Math.Sqrt(regressor.weight!.size(1));
             regressor.weight.uniform_(-bound, bound, generator);
             regressor.bias?.uniform_(-bound, bound, generator);
         }

@@ -40,7 +40,7 @@ public sealed class BMCLoss : BalancedMSELoss
     internal static Tensor Formula(Tensor input, Tensor target, Tensor variance)
     {
         using var scope = NewDisposeScope();
-        long batch = input.shape[0];
+        long batch = input.size(0);
         var pred = input.reshape(batch, -1);
         var y = target.reshape(batch, -1).to(input.dtype);
         var distances = (pred.unsqueeze(1) - y.unsqueeze(0)).square().sum([-1]);

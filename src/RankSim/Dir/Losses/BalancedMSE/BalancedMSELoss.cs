@@ -71,7 +71,7 @@ public abstract class BalancedMSELoss : Loss<Tensor, Tensor, Tensor>
         InputValidation.RequireLive(target, nameof(target));
         InputValidation.RequireFloatingPoint(input, nameof(input));
         InputValidation.RequireRealNumber(target, nameof(target));
-        bool columns = input.dim() == 2 && input.shape[1] != 1;
+        bool columns = input.dim() == 2 && input.size(1) != 1;
         if (input.dim() is 0 or > 2 || (columns && !multiDimensional))
         {
             string expected = multiDimensional ? "[B], [B, 1] or [B, K]" : "[B] or [B, 1]";
@@ -84,9 +84,9 @@ public abstract class BalancedMSELoss : Loss<Tensor, Tensor, Tensor>
                 $"target must hold the same values per sample as input {InputValidation.Shape(input)}; got {InputValidation.Shape(target)}.", nameof(target));
         }
 
-        if (input.shape[0] < minimumBatch)
+        if (input.size(0) < minimumBatch)
         {
-            throw new ArgumentException($"{loss} needs a batch of at least {minimumBatch}; got {input.shape[0]}.", nameof(input));
+            throw new ArgumentException($"{loss} needs a batch of at least {minimumBatch}; got {input.size(0)}.", nameof(input));
         }
 
         InputValidation.RequireData(input, nameof(input));

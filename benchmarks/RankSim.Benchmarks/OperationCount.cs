@@ -50,14 +50,14 @@ internal static class OperationCount
     }
 
     /// <summary>
-    /// Age-like labels (B = 256, D = 2048 unless given): <paramref name="calls"/> forward + backward calls (fresh leaf) on
+    /// Age-like or continuous labels (age-like B = 256, D = 2048 unless given): <paramref name="calls"/> forward + backward calls (fresh leaf) on
     /// the CPU kernels' path or on the device-agnostic one, after one untimed call, and nothing else: the process an
     /// external counter of libtorch operator calls (uprobes on libtorch's operator entry points) runs twice, with two call
     /// counts, to take the difference; or a sampling profiler runs.
     /// </summary>
-    public static void Calls(bool reference, int calls, int batch = 256, int dimension = 2048)
+    public static void Calls(bool reference, int calls, int batch = 256, int dimension = 2048, bool ageLike = true)
     {
-        var (features, labels, _, loss) = BenchmarkData.Probe(new BenchmarkCase(batch, dimension, true), 1);
+        var (features, labels, _, loss) = BenchmarkData.Probe(new BenchmarkCase(batch, dimension, ageLike), 1);
         var detached = features.detach();
         using var path = CpuKernels.UseReferencePath(reference);
         for (int i = 0; i <= calls; i++)

@@ -17,7 +17,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --step-share [steps]   (RankSim's share of the QuickStart training step)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --loss-timing B D age|cont   (forward + backward alone, median per call)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --op-count [threads]   (tensor handles per call on both paths, and their times)
-//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --op-calls [reference] N [B D]   (N calls and nothing else, for an operator-call counter or a profiler)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --op-calls [reference] N [B D] [cont]   (N calls and nothing else, for an operator-call counter or a profiler)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --floor [threads]   (against the arithmetic-and-allocation floor, interleaved)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --ordinal-entropy [threads]   (OrdinalEntropyLoss beside RankSimLoss, interleaved)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
@@ -63,7 +63,7 @@ if (args.Contains("--op-calls"))
     var numbers = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
     OperationCount.Calls(
         args.Contains("reference"), numbers.ElementAtOrDefault(0) is > 0 and var calls ? calls : 100,
-        numbers.ElementAtOrDefault(1) is > 0 and var b ? b : 256, numbers.ElementAtOrDefault(2) is > 0 and var d ? d : 2048);
+        numbers.ElementAtOrDefault(1) is > 0 and var b ? b : 256, numbers.ElementAtOrDefault(2) is > 0 and var d ? d : 2048, !args.Contains("cont"));
     return 0;
 }
 

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -36,25 +37,56 @@ internal static class BlackboxGradientRows
     {
         float strength = (float)lambda;
         float denominator = (float)(lambda + epsilon);
-        bool finite = true;
-        for (int j = 0; j < scores.Length; j++)
-        {
-            finite &= float.IsFinite(upstream[j]);
-            perturbed[j] = scores[j] + (strength * upstream[j]);
-        }
-
-        if (!finite)
+        if (!Perturb(scores, upstream, strength, perturbed))
         {
             gradient.Fill(float.NaN);
             return;
         }
 
         ranker.Rank(perturbed, gradient, descending: true, RankTies.IndexOrder);
-        for (int j = 0; j < gradient.Length; j++)
+        var denominators = Vector256.Create(denominator);
+        int k = 0;
+        for (; k <= gradient.Length - Vector256<float>.Count; k += Vector256<float>.Count)
         {
-            gradient[j] = (gradient[j] - ranks[j]) / denominator;
+            ((Vector256.Create(gradient[k..]) - Vector256.Create(ranks[k..])) / denominators).CopyTo(gradient[k..]);
+        }
+
+        for (; k < gradient.Length; k++)
+        {
+            gradient[k] = (gradient[k] - ranks[k]) / denominator;
         }
     }
+
+    /// <summary>
+    /// s'_j = s_j + (strength * g_j) in float32 into <paramref name="perturbed"/>; whether every g_j is finite (a value is
+    /// not finite exactly when its magnitude bits are at least the exponent mask's).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static bool Perturb(ReadOnlySpan<float> scores, ReadOnlySpan<float> upstream, float strength, Span<float> perturbed)
+    {
+        var strengths = Vector256.Create(strength);
+        var magnitude = Vector256.Create(int.MaxValue);
+        var largest = Vector256<int>.Zero;
+        int j = 0;
+        for (; j <= scores.Length - Vector256<float>.Count; j += Vector256<float>.Count)
+        {
+            var g = Vector256.Create(upstream[j..]);
+            largest = Vector256.Max(largest, g.AsInt32() & magnitude);
+            (Vector256.Create(scores[j..]) + (strengths * g)).CopyTo(perturbed[j..]);
+        }
+
+        bool finite = !Vector256.GreaterThanOrEqualAny(largest, Vector256.Create(ExponentMask));
+        for (; j < scores.Length; j++)
+        {
+            finite &= float.IsFinite(upstream[j]);
+            perturbed[j] = scores[j] + (strength * upstream[j]);
+        }
+
+        return finite;
+    }
+
+    /// <summary>The exponent bits of a float32: set in every non-finite value, not all set in any finite one.</summary>
+    private const int ExponentMask = 0x7F80_0000;
 
     /// <summary>Float32 rows [R, N]: <see cref="GradientRow"/> for every row, rows shared out by <see cref="RowBlocks"/>.</summary>
     private static Tensor Gradient(Tensor scores, Tensor upstream, Tensor ranks, double lambda, double epsilon)

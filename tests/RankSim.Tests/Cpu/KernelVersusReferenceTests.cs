@@ -108,6 +108,7 @@ public class KernelVersusReferenceTests
         var scores = randn(rows, n, generator: new Generator(4)).to(type);
         var upstream = (randn(rows, n, generator: new Generator(5)) * 0.05).to(type == ScalarType.Float64 ? type : ScalarType.Float32);
         upstream[rows - 1, 0] = float.NaN;
+        upstream[rows - 2, n - 1] = float.PositiveInfinity;
 
         var kernelInput = scores.clone().requires_grad_();
         var kernel = BlackboxRank.BlackboxRankFunction.Apply(kernelInput, lambda, perRow: false);
@@ -122,6 +123,7 @@ public class KernelVersusReferenceTests
         kernelGradient.Should().Equal(referenceInput.grad!.Doubles(), (a, b) => a.Equals(b), "NaN rows equal NaN rows, the rest bit for bit");
         kernelGradient.Take(n).Should().Contain(v => v != 0);
         kernelGradient.Skip((rows - 1) * n).Should().OnlyContain(v => double.IsNaN(v), "a NaN in the upstream gradient of a row makes that row NaN");
+        kernelGradient.Skip((rows - 2) * n).Take(n).Should().OnlyContain(v => double.IsNaN(v), "so does an infinity, also in a row's last value");
     }
 
     /// <summary>

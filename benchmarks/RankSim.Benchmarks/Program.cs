@@ -18,6 +18,7 @@ using RankSim.Benchmarks;
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --loss-timing B D age|cont   (forward + backward alone, median per call)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --op-count [threads]   (tensor handles per call on both paths, and their times)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --op-calls [reference] N [B D] [cont]   (N calls and nothing else, for an operator-call counter or a profiler)
+//   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --overheads   (TorchSharp's cost of a size read and of a custom autograd function)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --floor [threads]   (against the arithmetic-and-allocation floor, interleaved)
 //   dotnet run -c Release --project benchmarks/RankSim.Benchmarks -- --ordinal-entropy [threads]   (OrdinalEntropyLoss beside RankSimLoss, interleaved)
 // In process (libtorch is loaded once). --quick takes 3 measured iterations per case instead of 15 and leaves out
@@ -75,6 +76,12 @@ if (args.Contains("--op-count"))
         OperationCount.Run(c, threads, rounds: 11, callsPerRound: c.BatchSize >= 1024 ? 5 : 50);
     }
 
+    return 0;
+}
+
+if (args.Contains("--overheads"))
+{
+    TorchSharpOverheads.Run();
     return 0;
 }
 

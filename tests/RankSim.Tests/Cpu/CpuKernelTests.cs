@@ -139,6 +139,9 @@ public class CpuKernelTests
             randint(0, 12, [m, 1], generator: generator).to(type),
             randperm(m, generator: generator).to(type).unsqueeze(1),
             (randint(0, 50, [m, 1], generator: generator).to(type) * 0.1) + 1e7,
+
+            // Distinct labels whose distances to far labels round to equal values on one side of an anchor.
+            cat([randperm((m + 1) / 2, generator: generator).to(type) + 1e7, (randperm(m / 2, generator: generator).to(type) * 3) + 3e7]).unsqueeze(1),
         ];
         foreach (var labels in inputs)
         {

@@ -99,11 +99,14 @@ internal static class InputValidation
             return;
         }
 
-        // Fast path: one float64 reduction, finite unless a NaN or infinity is present (or, for float64 values near
-        // 1e308, the sum overflows). Only a non-finite sum pays for the exact element-wise check.
+        // Fast path: one sum (float32 and float64 in their own dtype, without a converted copy; float16 and bfloat16
+        // accumulated in float32), finite unless a NaN or infinity is present or the sum of large finite values overflows.
+        // Only a non-finite sum pays for the exact element-wise check.
         using var scope = NewDisposeScope();
         var values = tensor.detach();
-        if (!double.IsFinite(values.sum(ScalarType.Float64).item<double>()) && !values.isfinite().all().item<bool>())
+        var sum = values.dtype is ScalarType.Float32 or ScalarType.Float64 ? values.sum() : values.sum(ScalarType.Float32);
+        double total = sum.dtype == ScalarType.Float64 ? sum.item<double>() : sum.item<float>();
+        if (!double.IsFinite(total) && !values.isfinite().all().item<bool>())
         {
             throw new ArgumentException($"{name} contains NaN or infinite values.", name);
         }

@@ -154,7 +154,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         }
 
         // Label ranks first: on the CPU they are a managed kernel, best run before libtorch's threads get busy with S.
-        var labelRanks = LabelSimilarity.Ranks(y, labelTies);
+        var labelRanks = LabelSimilarity.Ranks(y, labelTies, integerLabels: !InputValidation.IsFloatingPoint(labels.dtype));
         var similarities = FeatureSimilarities.Pairwise(f, similarity, kept);
         var loss = ranking.Objective(similarities, labelRanks, reduction);
 

@@ -57,8 +57,9 @@ internal static class RankSimObjective
     /// The blackbox objective as one custom autograd function, with the arithmetic of blackbox ranks
     /// (<see cref="BlackboxRank.BlackboxRankFunction"/>) followed by <see cref="FromRanks"/>, written out. Forward:
     /// RF = rk(S) (descending, index-order ties) and the per-anchor losses mean_j (RF_ij - RL_ij)^2, reduced. Backward, for
-    /// the upstream gradient c_i of anchor i's loss (one c for all under Sum and Mean): g_ij = 2 (RF_ij - RL_ij) (c_i / d)
-    /// with d = M (Sum, None) or M^2 (Mean), then dL/dS = (rk(S + lambda_i g) - RF) / (lambda_i + 1e-8), NaN throughout a
+    /// the upstream gradient c_i of anchor i's loss (one c for all under Sum and Mean): g_ij = (RF_ij - RL_ij) (c_i / (d / 2))
+    /// with d = M (Sum, None) or M^2 (Mean) (2 (RF_ij - RL_ij) c_i / d, with the factor 2 in the divisor: one operation
+    /// fewer, the same values unless c_i / d is subnormal), then dL/dS = (rk(S + lambda_i g) - RF) / (lambda_i + 1e-8), NaN throughout a
     /// row whose g is not all finite; lambda_i = lambda, or with <see cref="PerturbationScaling.PerRow"/> lambda std(s_i) /
     /// mean|g_i| (<see cref="BlackboxRank.RowStrengths"/>). Float32 similarities on the CPU take
     /// <see cref="FusedObjectiveRows"/> (where it <see cref="FusedObjectiveRows.Takes"/> them), which does the same float32
@@ -83,28 +84,37 @@ internal static class RankSimObjective
             var similarity = kernel ? RowBlocks.Contiguous((Tensor)vars[0]).detach() : ((Tensor)vars[0]).detach();
             var labelRanks = kernel ? RowBlocks.Contiguous((Tensor)vars[1]) : (Tensor)vars[1];
             using var scope = NewDisposeScope();
-            Tensor featureRanks, perAnchor;
+            Tensor featureRanks, result;
+            Tensor? positions = null;
             if (kernel)
             {
-                (featureRanks, perAnchor) = FusedObjectiveRows.Forward(similarity, labelRanks);
+                (featureRanks, var perAnchor) = FusedObjectiveRows.Forward(similarity, labelRanks);
+                result = reduction switch
+                {
+                    Reduction.Sum => perAnchor.sum(),
+                    Reduction.Mean => perAnchor.mean(),
+                    _ => perAnchor,
+                };
             }
             else
             {
-                featureRanks = Ranks.Descending(similarity, RankTies.IndexOrder);
-                perAnchor = (featureRanks - labelRanks).pow_(2).mean([1]);
+                // The sum over anchors of mean_j is the sum of all squares over M: one fused libtorch loss, not four steps.
+                // The rank positions are made once, saved, and used again by backward's ranking.
+                positions = Ranks.Positions(similarity.size(0), similarity.dtype, similarity.device);
+                featureRanks = Ranks.DescendingWith(similarity, positions);
+                result = reduction switch
+                {
+                    Reduction.Sum => nn.functional.mse_loss(featureRanks, labelRanks, Reduction.Sum).div_(similarity.size(0)),
+                    Reduction.Mean => nn.functional.mse_loss(featureRanks, labelRanks, Reduction.Mean),
+                    _ => nn.functional.mse_loss(featureRanks, labelRanks, Reduction.None).mean([1]),
+                };
             }
 
-            ctx.save_for_backward([similarity, featureRanks.MoveToOuterDisposeScope(), labelRanks]);
+            ctx.save_for_backward([similarity, featureRanks.MoveToOuterDisposeScope(), labelRanks, positions?.MoveToOuterDisposeScope()!]);
             ctx.save_data(LambdaKey, (double)vars[2]);
             ctx.save_data(ReductionKey, reduction);
             ctx.save_data(PerRowKey, (bool)vars[4]);
             ctx.save_data(KernelKey, kernel);
-            var result = reduction switch
-            {
-                Reduction.Sum => perAnchor.sum(),
-                Reduction.Mean => perAnchor.mean(),
-                _ => perAnchor,
-            };
             return result.MoveToOuterDisposeScope();
         }
 
@@ -133,13 +143,13 @@ internal static class RankSimObjective
                     return [gradient.MoveToOuterDisposeScope(), null!, null!, null!, null!];
                 }
 
-                // c_i / d in the similarities' dtype, then 2 (RF - RL) times it: the kernel's float operations, in its order.
+                // c_i / (d / 2) in the similarities' dtype, then (RF - RL) times it: the kernel's float operations, in its order.
                 var featureRanks = saved[1].detach();
-                var scale = (reduction == Reduction.None ? dense.reshape(m, 1) : dense).div(divisor);
-                var rankGradient = (featureRanks - saved[2]).mul_(2).mul_(scale);
+                var scale = (reduction == Reduction.None ? dense.reshape(m, 1) : dense).div(divisor / 2);
+                var rankGradient = (featureRanks - saved[2]).mul_(scale);
                 var result = perRow
-                    ? BlackboxRank.GradientPerRow(similarity, rankGradient, featureRanks, lambda)
-                    : BlackboxRank.Gradient(similarity, rankGradient, featureRanks, lambda);
+                    ? BlackboxRank.GradientPerRow(similarity, rankGradient, featureRanks, lambda, saved[3])
+                    : BlackboxRank.Gradient(similarity, rankGradient, featureRanks, lambda, saved[3]);
                 return [result.MoveToOuterDisposeScope(), null!, null!, null!, null!];
             });
     }

@@ -9,7 +9,7 @@ namespace RankSim.Cpu;
 /// <summary>
 /// The RankSim objective for float32 similarities on the CPU, row by row in managed code. Forward: RF = rk(S) (descending,
 /// index-order ties, normalized) and per anchor i the loss mean_j (RF_ij - RL_ij)^2. Backward: dL/dRF_ij =
-/// c_i 2 (RF_ij - RL_ij) / divisor (c_i the upstream gradient of anchor i's loss) and, in the same pass over the row, the
+/// (RF_ij - RL_ij) (c_i / (divisor / 2)) (c_i the upstream gradient of anchor i's loss) and, in the same pass over the row, the
 /// blackbox gradient (<see cref="BlackboxGradientRows.GradientRow"/>). No libtorch operation runs between the rankings
 /// and their neighbours, and no [M, M] intermediate is written besides the ranks and the gradient.
 /// </summary>
@@ -40,7 +40,7 @@ internal static class FusedObjectiveRows
     /// <summary>
     /// dL/dS [M, M] for the saved S, RF and RL and the contiguous float32 upstream gradient of the per-anchor losses
     /// (<paramref name="perAnchorUpstream"/> [M]) or of their sum or mean (one value): each anchor's rank gradient
-    /// 2 (RF - RL) c_i / <paramref name="divisor"/>, then its blackbox gradient with strength lambda (per row:
+    /// (RF - RL) (c_i / (<paramref name="divisor"/> / 2)), then its blackbox gradient with strength lambda (per row:
     /// lambda * std(s) / mean|g|, at most <paramref name="maxLambda"/>) and denominator offset <paramref name="epsilon"/>.
     /// </summary>
     public static Tensor Backward(
@@ -103,21 +103,20 @@ internal static class FusedObjectiveRows
         return squares;
     }
 
-    /// <summary>g_j = 2 (rf_j - rl_j) * scale in float32, the operations in this order (as the tensor formula does them).</summary>
+    /// <summary>g_j = (rf_j - rl_j) * scale in float32, the operations in this order (as the tensor formula does them).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RankGradient(ReadOnlySpan<float> rf, ReadOnlySpan<float> rl, float scale, Span<float> g)
     {
-        var two = Vector256.Create(2f);
         var scales = Vector256.Create(scale);
         int j = 0;
         for (; j <= rf.Length - Vector256<float>.Count; j += Vector256<float>.Count)
         {
-            (two * (Vector256.Create(rf[j..]) - Vector256.Create(rl[j..])) * scales).CopyTo(g[j..]);
+            ((Vector256.Create(rf[j..]) - Vector256.Create(rl[j..])) * scales).CopyTo(g[j..]);
         }
 
         for (; j < rf.Length; j++)
         {
-            g[j] = 2f * (rf[j] - rl[j]) * scale;
+            g[j] = (rf[j] - rl[j]) * scale;
         }
     }
 
@@ -150,7 +149,7 @@ internal static class FusedObjectiveRows
     }
 
     /// <summary>
-    /// For rows of S: dL/dRF = 2 (RF - RL) c_i / <paramref name="divisor"/>, with c_i from <paramref name="upstream"/> (one
+    /// For rows of S: dL/dRF = (RF - RL) (c_i / (<paramref name="divisor"/> / 2)), with c_i from <paramref name="upstream"/> (one
     /// value a row, or a single value for all), then the blackbox gradient.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -169,7 +168,7 @@ internal static class FusedObjectiveRows
             {
                 var rf = featureRanks.Slice(row * m, m);
                 var rl = labelRanks.Slice(row * m, m);
-                RankGradient(rf, rl, upstream[upstream.Length == 1 ? 0 : row] / divisor, g);
+                RankGradient(rf, rl, upstream[upstream.Length == 1 ? 0 : row] / (divisor / 2), g);
 
                 var s = similarity.Slice(row * m, m);
                 double strength = perRow ? RowStrength(s, g, lambda, maxLambda) : lambda;

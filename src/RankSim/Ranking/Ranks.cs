@@ -27,18 +27,27 @@ internal static class Ranks
     /// <summary>Normalized descending ranks of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
     public static Tensor Descending(Tensor values, RankTies ties) => BySort(values, ties, descending: true);
 
+    /// <summary>
+    /// Normalized descending ranks, index-order ties, of each row of <paramref name="values"/> [R, N], with the
+    /// <see cref="Positions"/> of N in the values' dtype and device already at hand (a caller that ranks twice makes them once).
+    /// </summary>
+    public static Tensor DescendingWith(Tensor values, Tensor positions) => BySort(values, RankTies.IndexOrder, descending: true, positions);
+
     /// <summary>Normalized ascending ranks (0 = smallest) of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
     public static Tensor Ascending(Tensor values, RankTies ties) => BySort(values, ties, descending: false);
 
-    /// <summary>One stable sort of each row and a scatter of the positions.</summary>
-    private static Tensor BySort(Tensor values, RankTies ties, bool descending)
+    /// <summary>The normalized ranks of index-order ties, (k + 1) / n for k = 0..n-1, [n] of <paramref name="dtype"/>.</summary>
+    public static Tensor Positions(long n, ScalarType dtype, Device device) => arange(1, n + 1, dtype: dtype, device: device).div_(n);
+
+    /// <summary>One stable sort of each row and a scatter of the positions (<paramref name="indexOrderPositions"/>, if given, for index-order ties).</summary>
+    private static Tensor BySort(Tensor values, RankTies ties, bool descending, Tensor? indexOrderPositions = null)
     {
         using var scope = NewDisposeScope();
         long n = values.size(-1);
         var (sorted, order) = values.sort(dim: -1, descending: descending, stable: true);
         Tensor positions = ties switch
         {
-            RankTies.IndexOrder => arange(1, n + 1, dtype: values.dtype, device: values.device).div_(n).expand_as(values),
+            RankTies.IndexOrder => (indexOrderPositions ?? Positions(n, values.dtype, values.device)).expand_as(values),
             RankTies.Average => AveragePositions(sorted, n),
             _ => throw new ArgumentOutOfRangeException(nameof(ties), ties, "Unknown tie policy."),
         };

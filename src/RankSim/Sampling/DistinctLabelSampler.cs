@@ -52,12 +52,13 @@ internal static class DistinctLabelSampler
             return null;
         }
 
-        // A uniformly random order of the batch; each group keeps its member that comes first in that order. Sorting the
-        // keys group * B + position in the order (the order's inverse permutation) lists each group's members by that
-        // position; the first of every group sits where the group starts (the running count of the groups before it).
+        // A uniformly random order of the batch; each group keeps its member that comes first in that order. A stable sort
+        // of the group numbers taken in that order lists each group's members by their position in the order; the first of
+        // every group sits where the group starts (the running count of the groups before it).
         var order = DrawOrder(batch, labels.device, generator);
-        var keys = order.argsort().add_(groups!.dim() == 1 ? groups : groups.reshape(batch), batch).sort().Values;
-        var firstPosition = keys.index_select(0, counts!.cumsum(0).sub_(counts)).remainder_(batch);
+        var groupsInOrder = (groups!.dim() == 1 ? groups : groups.reshape(batch)).index_select(0, order);
+        var positions = groupsInOrder.sort(dim: 0, stable: true).Indices;
+        var firstPosition = positions.index_select(0, counts!.cumsum(0).sub_(counts));
         return order.index_select(0, firstPosition).sort().Values.MoveToOuterDisposeScope();
     }
 

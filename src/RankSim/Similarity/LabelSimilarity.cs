@@ -16,27 +16,34 @@ internal static class LabelSimilarity
     /// divided by the power of two at or below their largest magnitude: exact, it changes no order and no tie, and the
     /// differences and squared sums can then not overflow (labels near the dtype's limit rank as they would in wider
     /// arithmetic). Only labels more than about 2^1000 (float64; 2^100 for float32) smaller than the largest lose bits
-    /// to underflow. Rank it with <see cref="Ranks.Ascending"/> to get the ranks of L.
+    /// to underflow. Rank it with <see cref="Ranks.Ascending"/> to get the ranks of L. Labels that came from an integer
+    /// dtype (<paramref name="integerLabels"/>: float64 integers within +-2^53, as validated) skip the scaling: their
+    /// differences and squares cannot overflow float64, and scaling by a power of two would change no value's order.
     /// </summary>
-    public static Tensor Distances(Tensor labels)
+    public static Tensor Distances(Tensor labels, bool integerLabels = false)
     {
         using var scope = NewDisposeScope();
-        double smallestNormal = labels.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
-        var largest = labels.abs().amax().clamp_min_(smallestNormal);
-        var y = labels / largest.log2_().floor_().exp2_();
+        var y = integerLabels ? labels : labels / PowerOfTwoScale(labels);
         var result = y.size(1) == 1
             ? (y - y.t()).abs_()
             : (y.unsqueeze(1) - y.unsqueeze(0)).pow_(2).sum(dim: -1);
         return result.MoveToOuterDisposeScope();
     }
 
+    /// <summary>The power of two at or below the largest magnitude of the labels (0-dim; at least the smallest normal number).</summary>
+    private static Tensor PowerOfTwoScale(Tensor labels)
+    {
+        double smallestNormal = labels.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+        return labels.abs().amax().clamp_min_(smallestNormal).log2_().floor_().exp2_();
+    }
+
     /// <summary>
     /// Ascending ranks [M, M] of the label distances along each row (the ranks of L), for labels [M, K] in a floating
     /// dtype. Finite scalar labels on the CPU are ranked by <see cref="ScalarLabelRanker"/> without forming the matrix
     /// (unless their distances overflow); everything else by <see cref="RanksByTensors"/>, with the rows ranked by
-    /// <see cref="RankSim.Ranks.Rows"/>. The ranks are the same.
+    /// <see cref="RankSim.Ranks.Rows"/>. The ranks are the same. <paramref name="integerLabels"/>: as for <see cref="Distances"/>.
     /// </summary>
-    public static Tensor Ranks(Tensor labels, RankTies ties)
+    public static Tensor Ranks(Tensor labels, RankTies ties, bool integerLabels = false)
     {
         var ranks = ScalarLabelRanker.Takes(labels) ? ScalarLabelRanker.TryRank(labels, ties) : null;
         if (ranks is not null)
@@ -45,7 +52,7 @@ internal static class LabelSimilarity
         }
 
         using var scope = NewDisposeScope();
-        return RankSim.Ranks.Rows(Distances(labels), descending: false, ties).MoveToOuterDisposeScope();
+        return RankSim.Ranks.Rows(Distances(labels, integerLabels), descending: false, ties).MoveToOuterDisposeScope();
     }
 
     /// <summary>The ranks of <see cref="Ranks"/> by tensor operations on any device: the matrix of <see cref="Distances"/>, ranked.</summary>

@@ -185,4 +185,24 @@ public class CpuKernelTests
         using var reference = LabelSimilarity.RanksByTensors(labels, RankTies.IndexOrder);
         dispatched.Floats().Should().Equal(reference.Floats());
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    public void IntegerLabelsRankedWithoutScalingRankAsScaledOnes(int k)
+    {
+        // Integers up to +-2^53 (what validation lets through), with ties and neighbours one apart at the extremes.
+        const long max = 1L << 53;
+        var values = new[] { max, max - 1, -max, -max + 1, 0, 1, 1, -1, max, 7, -max, 2 };
+        using var labels = tensor(values).to(ScalarType.Float64).reshape(-1, 1).repeat(1, k);
+        labels[1, k - 1] = (double)(max - 2);
+        foreach (var ties in new[] { RankTies.IndexOrder, RankTies.Average })
+        {
+            using var unscaled = Ranks.Ascending(LabelSimilarity.Distances(labels, integerLabels: true), ties);
+            using var scaled = Ranks.Ascending(LabelSimilarity.Distances(labels), ties);
+            unscaled.Doubles().Should().Equal(scaled.Doubles(), $"K={k} ties={ties}");
+            using var dispatched = LabelSimilarity.Ranks(labels, ties, integerLabels: true);
+            dispatched.Doubles().Should().Equal(scaled.Doubles(), $"K={k} ties={ties}");
+        }
+    }
 }

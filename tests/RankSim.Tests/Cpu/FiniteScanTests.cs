@@ -46,4 +46,20 @@ public class FiniteScanTests
         var half = () => InputValidation.RequireFinite(values.to(ScalarType.BFloat16), "features");
         half.Should().Throw<ArgumentException>().WithParameterName("features");
     }
+
+    [Theory]
+    [InlineData(ScalarType.Float32, 3e38)]
+    [InlineData(ScalarType.Float64, 1.7e308)]
+    [InlineData(ScalarType.Float16, 60000.0)]
+    public void TheLibtorchCheckAcceptsFiniteValuesWhoseSumOverflows(ScalarType type, double large)
+    {
+        // Transposed: not readable in place, so libtorch's sum decides first, and overflows.
+        using var values = full(3, 2, large, dtype: type);
+        using var transposed = values.t();
+        FiniteScan.AllFinite(transposed).Should().BeNull();
+        var act = () => InputValidation.RequireFinite(transposed, "features");
+        act.Should().NotThrow();
+        values[1, 1] = double.NaN;
+        act.Should().Throw<ArgumentException>().WithParameterName("features");
+    }
 }

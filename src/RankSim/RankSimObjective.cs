@@ -122,8 +122,9 @@ internal static class RankSimObjective
             BackwardGuard.Run(Name, 5, () =>
             {
                 using var scope = NewDisposeScope();
+                // Saved detached in forward: nothing here is recorded by autograd.
                 var saved = ctx.get_saved_variables();
-                var similarity = saved[0].detach();
+                var similarity = saved[0];
                 var dense = BackwardGuard.Dense(grad_output, similarity.dtype);
                 if (dense is null)
                 {
@@ -144,7 +145,7 @@ internal static class RankSimObjective
                 }
 
                 // c_i / (d / 2) in the similarities' dtype, then (RF - RL) times it: the kernel's float operations, in its order.
-                var featureRanks = saved[1].detach();
+                var featureRanks = saved[1];
                 var scale = (reduction == Reduction.None ? dense.reshape(m, 1) : dense).div(divisor / 2);
                 var rankGradient = (featureRanks - saved[2]).mul_(scale);
                 var result = perRow

@@ -58,13 +58,12 @@ internal static class FeatureSimilarities
 
     /// <summary>
     /// Each row's largest magnitude [M, 1], at least the dtype's smallest normal number; not differentiated. Taken as
-    /// max(max f, -min f), the same value as the infinity norm (NaN where the row holds one) in two vectorized
-    /// reductions: libtorch's infinity norm takes about 15 times as long on the CPU.
+    /// max |f|, the same value as the infinity norm (NaN where the row holds one) in one vectorized pass and one
+    /// reduction: libtorch's infinity norm takes about 15 times as long on the CPU.
     /// </summary>
     public static Tensor RowScale(Tensor features)
     {
         double smallestNormal = features.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
-        var values = features.detach();
-        return maximum(values.amax([1], keepdim: true), values.amin([1], keepdim: true).neg_()).clamp_min_(smallestNormal);
+        return features.detach().abs().amax([1], keepdim: true).clamp_min_(smallestNormal);
     }
 }

@@ -52,8 +52,9 @@ internal static class Ranks
             _ => throw new ArgumentOutOfRangeException(nameof(ties), ties, "Unknown tie policy."),
         };
 
-        // Every position of each row is written once: the order is a permutation.
-        return empty_like(values).scatter_(-1, order, positions).MoveToOuterDisposeScope();
+        // Every position of each row is written once (the order is a permutation), into the sorted values, which are not
+        // needed any more: no new [R, N] tensor. The average positions were computed from them before.
+        return sorted.scatter_(-1, order, positions).MoveToOuterDisposeScope();
     }
 
     /// <summary>For each sorted position, the mean normalized rank of the run of equal values it belongs to.</summary>

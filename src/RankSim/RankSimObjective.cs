@@ -58,9 +58,9 @@ internal static class RankSimObjective
     /// (<see cref="BlackboxRank.BlackboxRankFunction"/>) followed by <see cref="FromRanks"/>, written out. Forward:
     /// RF = rk(S) (descending, index-order ties) and the per-anchor losses mean_j (RF_ij - RL_ij)^2, reduced. Backward, for
     /// the upstream gradient c_i of anchor i's loss (one c for all under Sum and Mean): g_ij = (RF_ij - RL_ij) (c_i / (d / 2))
-    /// with d = M (Sum, None) or M^2 (Mean) (2 (RF_ij - RL_ij) c_i / d, with the factor 2 in the divisor: one operation
-    /// fewer, the same values unless c_i / d is subnormal), then dL/dS = (rk(S + lambda_i g) - RF) / (lambda_i + 1e-8), NaN throughout a
-    /// row whose g is not all finite; lambda_i = lambda, or with <see cref="PerturbationScaling.PerRow"/> lambda std(s_i) /
+    /// with d = M (Sum, None) or M^2 (Mean), which is 2 (RF_ij - RL_ij) c_i / d with the factor 2 in the divisor (one
+    /// operation fewer; the same values unless c_i / d is subnormal); then dL/dS = (rk(S + lambda_i g) - RF) /
+    /// (lambda_i + 1e-8), NaN throughout a row whose g is not all finite; lambda_i = lambda, or with <see cref="PerturbationScaling.PerRow"/> lambda std(s_i) /
     /// mean|g_i| (<see cref="BlackboxRank.RowStrengths"/>). Float32 similarities on the CPU take
     /// <see cref="FusedObjectiveRows"/> (where it <see cref="FusedObjectiveRows.Takes"/> them), which does the same float32
     /// operations row by row; the choice is made in forward and followed by backward.
@@ -148,9 +148,13 @@ internal static class RankSimObjective
                 var featureRanks = saved[1];
                 var scale = (reduction == Reduction.None ? dense.reshape(m, 1) : dense).div(divisor / 2);
                 var rankGradient = (featureRanks - saved[2]).mul_(scale);
+
+                // A row of g is not all finite exactly when its scale is not finite (|RF - RL| <= 1, and 0 * inf is NaN):
+                // scale - scale is NaN for those rows and +0 for the others, without a pass over g.
+                var nonFiniteRows = scale.sub(scale);
                 var result = perRow
-                    ? BlackboxRank.GradientPerRow(similarity, rankGradient, featureRanks, lambda, saved[3])
-                    : BlackboxRank.Gradient(similarity, rankGradient, featureRanks, lambda, saved[3]);
+                    ? BlackboxRank.GradientPerRow(similarity, rankGradient, featureRanks, lambda, saved[3], nonFiniteRows)
+                    : BlackboxRank.Gradient(similarity, rankGradient, featureRanks, lambda, saved[3], nonFiniteRows);
                 return [result.MoveToOuterDisposeScope(), null!, null!, null!, null!];
             });
     }

@@ -50,15 +50,16 @@ internal static class BlackboxRank
     /// <summary>
     /// dL/ds = -(rk(s) - rk(s + lambda * g)) / (lambda + 1e-8) for scores s [R, N], upstream gradient g and the forward
     /// ranks rk(s), all of the ranks' dtype, by tensor operations; rows of g that are not all finite give NaN rows. The
-    /// forward ranking's <see cref="Ranks.Positions"/>, when the caller kept them, spare making them again.
+    /// forward ranking's <see cref="Ranks.Positions"/>, when the caller kept them, spare making them again, and a caller
+    /// that knows which rows of g are not finite passes them as <paramref name="nonFiniteRows"/> (see <see cref="NonFiniteRows"/>).
     /// </summary>
-    internal static Tensor Gradient(Tensor scores, Tensor upstream, Tensor ranks, double lambda, Tensor? positions = null)
+    internal static Tensor Gradient(Tensor scores, Tensor upstream, Tensor ranks, double lambda, Tensor? positions = null, Tensor? nonFiniteRows = null)
     {
         // lambda * g rounded, then + s rounded: the kernel's two float operations (MaxLambda keeps lambda a float32).
         using var scope = NewDisposeScope();
         var perturbed = upstream.mul(lambda).add_(scores);
         var gradient = RankPerturbed(perturbed, positions).sub_(ranks).div_(lambda + GradientEpsilon);
-        return gradient.add_(NonFiniteRows(upstream)).MoveToOuterDisposeScope();
+        return gradient.add_(nonFiniteRows ?? NonFiniteRows(upstream)).MoveToOuterDisposeScope();
     }
 
     private static Tensor RankPerturbed(Tensor perturbed, Tensor? positions) =>
@@ -68,7 +69,7 @@ internal static class BlackboxRank
     /// [R, 1] of +0 for each row of <paramref name="upstream"/> [R, N] that is all finite and NaN for every other: the
     /// largest magnitude of a row is NaN or infinite exactly when the row holds a NaN or an infinity, and m - m is then
     /// NaN (else +0). Added to a gradient, it makes those rows NaN and leaves the others' bits as they are (no gradient
-    /// value is -0). Four libtorch operations where isfinite, all, not and a masked fill take a dozen on the CPU.
+    /// value is -0). Three libtorch operations where isfinite, all and not take a dozen on the CPU.
     /// </summary>
     internal static Tensor NonFiniteRows(Tensor upstream)
     {
@@ -95,13 +96,13 @@ internal static class BlackboxRank
     /// <see cref="Gradient"/> with a strength per row (<see cref="RowStrengths"/>): the step lambda_i * g rounded to the
     /// scores' dtype, then + s; the divisor lambda_i + 1e-8 likewise (the kernel's float operations).
     /// </summary>
-    internal static Tensor GradientPerRow(Tensor scores, Tensor upstream, Tensor ranks, double lambda, Tensor? positions = null)
+    internal static Tensor GradientPerRow(Tensor scores, Tensor upstream, Tensor ranks, double lambda, Tensor? positions = null, Tensor? nonFiniteRows = null)
     {
         using var scope = NewDisposeScope();
         var strengths = RowStrengths(scores, upstream, lambda);
         var perturbed = upstream.mul(strengths.to(upstream.dtype)).add_(scores);
         var gradient = RankPerturbed(perturbed, positions).sub_(ranks).div_(strengths.add(GradientEpsilon).to(ranks.dtype));
-        return gradient.add_(NonFiniteRows(upstream)).MoveToOuterDisposeScope();
+        return gradient.add_(nonFiniteRows ?? NonFiniteRows(upstream)).MoveToOuterDisposeScope();
     }
 
     /// <summary>

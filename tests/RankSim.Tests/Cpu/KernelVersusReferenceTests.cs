@@ -95,6 +95,47 @@ public class KernelVersusReferenceTests
         kernel.Should().Contain(v => v != 0);
     }
 
+    /// <summary>
+    /// A NaN or an infinite upstream gradient of an anchor's loss makes that anchor's row of dL/dS NaN on both paths, and
+    /// only that row; a huge finite one does not.
+    /// </summary>
+    [Theory]
+    [InlineData(PerturbationScaling.Paper)]
+    [InlineData(PerturbationScaling.PerRow)]
+    public void NonFiniteUpstreamGradientsOfAnchorsGiveNaNRowsOnBothPaths(PerturbationScaling scaling)
+    {
+        using var scope = NewDisposeScope();
+        const int m = 23;
+        var generator = new Generator(11);
+        var similarity = randn(m, m, generator: generator);
+        var labelRanks = Ranks.Ascending(rand(m, m, generator: generator), RankTies.IndexOrder);
+        var upstream = rand(m, generator: generator);
+        upstream[1] = float.NaN;
+        upstream[2] = float.PositiveInfinity;
+        upstream[3] = float.NegativeInfinity;
+        upstream[4] = 3e38f;
+
+        var kernelInput = similarity.clone().requires_grad_();
+        RankSimObjective.Blackbox(kernelInput, labelRanks, 2.0, Reduction.None, scaling).backward([upstream]);
+        var referenceInput = similarity.clone().requires_grad_();
+        OnReferencePath(() => RankSimObjective.Blackbox(referenceInput, labelRanks, 2.0, Reduction.None, scaling)).backward([upstream]);
+
+        var kernel = kernelInput.grad!.Doubles();
+        kernel.Should().Equal(referenceInput.grad!.Doubles(), (a, b) => a.Equals(b), "NaN rows equal NaN rows, the rest bit for bit");
+        for (int row = 0; row < m; row++)
+        {
+            var values = kernel.Skip(row * m).Take(m);
+            if (row is >= 1 and <= 3)
+            {
+                values.Should().OnlyContain(v => double.IsNaN(v), $"anchor {row}'s upstream gradient is not finite");
+            }
+            else
+            {
+                values.Should().OnlyContain(v => double.IsFinite(v), $"anchor {row}'s upstream gradient is finite");
+            }
+        }
+    }
+
     /// <summary>The CPU blackbox function and the tensor one give the same ranks and, bit for bit, the same gradient.</summary>
     [Theory]
     [InlineData("float32", 50, 70, 2.0)]

@@ -169,14 +169,35 @@ internal static class GramRows
     /// Writes (f / s) / max(||f / s||, eps / s) of one row and returns the denominator and s. Two passes: the largest
     /// magnitude and the sum of squares together in float64 (a float32 squared neither overflows nor underflows there),
     /// then one multiplication a value by 1 / (s * denominator) in float64 (the product underflows in float32 for an
-    /// all-zero row). Divisions are the slow instruction here.
+    /// all-zero row). Divisions are the slow instruction here. The first pass keeps four partial sums, so that
+    /// consecutive additions do not wait for each other.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static (float Denominator, float Scale) NormalizeRow(ReadOnlySpan<float> input, Span<float> output, double epsilon)
     {
         var largest = Vector256<float>.Zero;
+        var otherLargest = Vector256<float>.Zero;
         var squares = Vector256<double>.Zero;
+        var moreSquares = Vector256<double>.Zero;
+        var otherSquares = Vector256<double>.Zero;
+        var lastSquares = Vector256<double>.Zero;
         int j = 0;
+        for (; j <= input.Length - (2 * Vector256<float>.Count); j += 2 * Vector256<float>.Count)
+        {
+            var values = Vector256.Create(input[j..]);
+            var others = Vector256.Create(input[(j + Vector256<float>.Count)..]);
+            largest = Vector256.Max(largest, Vector256.Abs(values));
+            otherLargest = Vector256.Max(otherLargest, Vector256.Abs(others));
+            var (lower, upper) = Vector256.Widen(values);
+            var (otherLower, otherUpper) = Vector256.Widen(others);
+            squares += lower * lower;
+            moreSquares += upper * upper;
+            otherSquares += otherLower * otherLower;
+            lastSquares += otherUpper * otherUpper;
+        }
+
+        largest = Vector256.Max(largest, otherLargest);
+        squares += moreSquares + (otherSquares + lastSquares);
         for (; j <= input.Length - Vector256<float>.Count; j += Vector256<float>.Count)
         {
             var values = Vector256.Create(input[j..]);
@@ -205,39 +226,45 @@ internal static class GramRows
         return (denominator, scale);
     }
 
-    /// <summary>Writes (dn - n (n . dn)) / denominator / scale of one kept row (the two divisions as one float64 multiplication).</summary>
+    /// <summary>
+    /// Writes (dn - n (n . dn)) / denominator / scale of one kept row, the two divisions as one float64 multiplication
+    /// (in the same pass as the difference). The dot product keeps two partial sums.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void JacobianRow(ReadOnlySpan<float> n, ReadOnlySpan<float> dn, float denominator, float scale, Span<float> output)
     {
         var dots = Vector256<double>.Zero;
+        var moreDots = Vector256<double>.Zero;
         int j = 0;
         for (; j <= n.Length - Vector256<float>.Count; j += Vector256<float>.Count)
         {
             var (nLower, nUpper) = Vector256.Widen(Vector256.Create(n[j..]));
             var (dnLower, dnUpper) = Vector256.Widen(Vector256.Create(dn[j..]));
-            dots += (nLower * dnLower) + (nUpper * dnUpper);
+            dots += nLower * dnLower;
+            moreDots += nUpper * dnUpper;
         }
 
-        double sum = Vector256.Sum(dots);
+        double sum = Vector256.Sum(dots + moreDots);
         for (; j < n.Length; j++)
         {
             sum += (double)n[j] * dn[j];
         }
 
         float along = (float)sum;
+        double factor = 1.0 / ((double)denominator * scale);
         var alongs = Vector256.Create(along);
+        var factors = Vector256.Create(factor);
         j = 0;
         for (; j <= n.Length - Vector256<float>.Count; j += Vector256<float>.Count)
         {
-            (Vector256.Create(dn[j..]) - (Vector256.Create(n[j..]) * alongs)).CopyTo(output[j..]);
+            var (lower, upper) = Vector256.Widen(Vector256.Create(dn[j..]) - (Vector256.Create(n[j..]) * alongs));
+            Vector256.Narrow(lower * factors, upper * factors).CopyTo(output[j..]);
         }
 
         for (; j < n.Length; j++)
         {
-            output[j] = dn[j] - (n[j] * along);
+            output[j] = (float)((dn[j] - (n[j] * along)) * factor);
         }
-
-        Scale(output, 1.0 / ((double)denominator * scale), output);
     }
 
     /// <summary>output[j] = (float)(values[j] * factor), the product in float64; <paramref name="output"/> may be <paramref name="values"/>.</summary>

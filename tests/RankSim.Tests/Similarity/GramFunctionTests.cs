@@ -39,12 +39,16 @@ public class GramFunctionTests
         }
     }
 
-    /// <summary>The CPU kernel function (<see cref="GramFunction"/> (on its CPU kernel path), float32) matches the formula in float64.</summary>
+    /// <summary>
+    /// The CPU kernel function (<see cref="GramFunction"/> (on its CPU kernel path), float32) matches the formula in float64.
+    /// The dimensions reach every loop of the row kernels: 16 values at a time, 8 at a time, and the rest one by one.
+    /// </summary>
     [Theory]
     [InlineData(true, true, 12, 19)]
     [InlineData(true, false, 12, 19)]
     [InlineData(false, true, 12, 19)]
     [InlineData(false, false, 12, 19)]
+    [InlineData(true, true, 12, 27)]
     [InlineData(true, true, 700, 515)]
     [InlineData(false, false, 700, 515)]
     public void Float32RowKernelsEqualTheFormulaInFloat64(bool cosine, bool subset, int batch, int dimension)

@@ -124,6 +124,13 @@ if (args.Contains("--options"))
     return 0;
 }
 
+if (args.Contains("--products"))
+{
+    var shape = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();
+    RankSim.Benchmarks.ProductLayouts.Run(shape.ElementAtOrDefault(0) is > 0 and var m ? m : 55, shape.ElementAtOrDefault(1) is > 0 and var d ? d : 2048, threads: 1);
+    return 0;
+}
+
 if (args.Contains("--phases"))
 {
     var shape = args.Where(a => int.TryParse(a, out _)).Select(int.Parse).ToArray();

@@ -112,19 +112,13 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
     private static void Run(ExperimentSettings settings, Func<int, Dataset> load, List<MethodSpec> specs, Device device, string output, CancellationToken cancellationToken)
     {
         var methods = specs.Select(s => s.Name).ToList();
-        bool interactive = AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
-        if (Console.IsOutputRedirected)
-        {
-            // Logs: plain lines instead of progress bars, and tables wide enough not to wrap.
-            AnsiConsole.Profile.Width = 180;
-        }
-
         var results = new List<RunResult>();
         Dataset? firstData = null;
         LabelDistribution? firstTraining = null;
         var started = DateTime.Now;
 
-        void RunAll(Action<string, int, int, RunResult?> progress)
+        Console.WriteLine($"DirExperiment: {settings.Dataset}, methods {string.Join(", ", methods)}, {settings.Seeds} seeds, up to {settings.Epochs} epochs, RankSim [{settings.Arm.Label}], learning rate {settings.LearningRate} ({settings.Schedule}), device {settings.Device}");
+        RunProgress.Show(settings.Seeds * specs.Count, settings.Epochs, progress =>
         {
             for (int seed = settings.FirstSeed; seed < settings.FirstSeed + settings.Seeds; seed++)
             {
@@ -136,48 +130,14 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
                 foreach (var spec in specs)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
-                    progress(spec.Name, seed, 0, null);
-                    var result = trainer.Run(spec, seed, settings.Arm, (epoch, _) => progress(spec.Name, seed, epoch, null));
-                    progress(spec.Name, seed, settings.Epochs, result);
+                    string run = $"{spec.Name} (seed {seed})";
+                    progress.Epoch(run, 0);
+                    var result = trainer.Run(spec, seed, settings.Arm, (epoch, _) => progress.Epoch(run, epoch));
+                    progress.Finished(run, $"test MAE {Report.Format(result.Test.All.Mae)}, best epoch {result.BestEpoch}, {result.Seconds:F1} s");
                     results.Add(result);
                 }
             }
-        }
-
-        Console.WriteLine($"DirExperiment: {settings.Dataset}, methods {string.Join(", ", methods)}, {settings.Seeds} seeds, up to {settings.Epochs} epochs, RankSim [{settings.Arm.Label}], learning rate {settings.LearningRate} ({settings.Schedule}), device {settings.Device}");
-        if (interactive)
-        {
-            AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
-                .Start(ctx =>
-                {
-                    var tasks = new Dictionary<(string, int), ProgressTask>();
-                    RunAll((method, seed, epoch, result) =>
-                    {
-                        if (!tasks.TryGetValue((method, seed), out var task))
-                        {
-                            task = tasks[(method, seed)] = ctx.AddTask(Markup.Escape($"{method} (seed {seed})"), maxValue: settings.Epochs);
-                        }
-
-                        task.Value = Math.Min(epoch, settings.Epochs);
-                        if (result is not null)
-                        {
-                            task.Description = Markup.Escape($"{method} (seed {seed}): test MAE {Report.Format(result.Test.All.Mae)}");
-                            task.StopTask();
-                        }
-                    });
-                });
-        }
-        else
-        {
-            RunAll((method, seed, _, result) =>
-            {
-                if (result is not null)
-                {
-                    Console.WriteLine($"  {method} (seed {seed}): test MAE {Report.Format(result.Test.All.Mae)}, best epoch {result.BestEpoch}, {result.Seconds:F1} s");
-                }
-            });
-        }
+        });
 
         var data0 = firstData!;
         var split = new ShotSplit(firstTraining!);

@@ -11,9 +11,9 @@ internal sealed class ExperimentSettings : CommandSettings
     public const string DefaultMethods = "Vanilla,RankSim,SQINV,SQINV+RankSim,SQINV+LDS+FDS+RankSim";
 
     [CommandOption("--dataset <NAME>")]
-    [Description("randhie (bundled RAND HIE data), diamonds (bundled diamond prices, in $100 bins), agedb-like (synthetic images with AgeDB-DIR's label counts), synthetic (generated tabular data with the same counts) or csv (your file: --data, --label)")]
-    [DefaultValue("randhie")]
-    public string Dataset { get; init; } = "randhie";
+    [Description("diamonds (bundled diamond prices, in $100 bins; features that carry the label), randhie (bundled RAND HIE doctor visits; weak signal), agedb-like (synthetic images with AgeDB-DIR's label counts), synthetic (generated tabular data with the same counts) or csv (your file: --data, --label)")]
+    [DefaultValue("diamonds")]
+    public string Dataset { get; init; } = "diamonds";
 
     [CommandOption("--data <FILE>")]
     [Description("With --dataset csv: a CSV file with a header row; the label column and every other column as a numeric feature. Comma, semicolon or tab separated, quotes and a UTF-8 BOM allowed; numbers with a decimal point")]
@@ -87,7 +87,7 @@ internal sealed class ExperimentSettings : CommandSettings
     public RankingKind Ranking { get; init; } = RankingKind.Blackbox;
 
     [CommandOption("--soft-regularization <E>")]
-    [Description("With --ranking Soft: the soft ranks' epsilon, in similarity units, in [1e-30, 1e30]]")]
+    [Description("With --ranking Soft: the soft ranks' epsilon, in similarity units, in [[1e-30, 1e30]]")]
     [DefaultValue(RankSimArm.DefaultSoftRegularization)]
     public double SoftRegularization { get; init; } = RankSimArm.DefaultSoftRegularization;
 

@@ -1,13 +1,22 @@
 // DirExperiment: one model, several DIR methods, paired seeds, the DIR table, paired RankSim differences, files and plots.
 using DirExperiment;
+using Spectre.Console;
 using Spectre.Console.Cli;
+
+if (Console.IsOutputRedirected)
+{
+    // Logs and pipes: help and tables wide enough not to wrap.
+    AnsiConsole.Profile.Width = 160;
+}
 
 var app = new CommandApp<ExperimentCommand>();
 app.Configure(config =>
 {
     config.SetApplicationName("DirExperiment");
     config.Settings.StrictParsing = true;
+    config.AddExample("--methods", "Vanilla,RankSim");
     config.AddExample("--quick");
+    config.AddExample("--dataset", "randhie");
     config.AddExample("--dataset", "agedb-like", "--methods", "Vanilla,RankSim", "--gamma", "1");
     config.AddExample("--dataset", "csv", "--data", "prices.csv", "--label", "price");
 

@@ -28,6 +28,31 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
         }
     }
 
+    /// <summary>
+    /// Integer labels tie in distance (anchor 4 is as far from 3 as from 5). The case and its three values come from
+    /// Fixtures/reference_checks.py (PyTorch 1.13): ties in index order (the earlier index ranks first) 0.62037, average
+    /// ranks 0.60185; the reference's argsort(...).flip(1), which ranks the later index first in rows this short, 0.59259.
+    /// </summary>
+    [Fact]
+    public void TiedLabelDistancesRankInIndexOrderOrShareTheirAverageRank()
+    {
+        using var scope = NewDisposeScope();
+        var features = tensor(new float[]
+        {
+            -1.1258398294448853f, -1.152360200881958f, -0.2505785822868347f, -0.4338788092136383f,
+            0.8487103581428528f, 0.6920091509819031f, -0.31601276993751526f, -2.1152193546295166f,
+            0.46809640526771545f, -0.1577124446630478f, 1.4436601400375366f, 0.26604941487312317f,
+            0.16645534336566925f, 0.8743818402290344f, -0.14347384870052338f, -0.1116093322634697f,
+            0.9318265914916992f, 1.2590092420578003f, 2.0049805641174316f, 0.05373690277338028f,
+            0.6180566549301147f, -0.41280221939086914f, -0.8410648107528687f, -2.316041946411133f,
+        }).reshape(6, 4);
+        var labels = tensor(new float[] { 1, 3, 4, 7, 10, 15 });
+        double Loss(RankTies ties) => new RankSimLoss(labelTies: ties).call(features, labels).item<float>();
+
+        Loss(RankTies.IndexOrder).Should().BeApproximately(0.6203703, 1e-6);
+        Loss(RankTies.Average).Should().BeApproximately(0.6018518, 1e-6);
+    }
+
     [Fact]
     public void CenteredCosineIgnoresADirectionSharedByAllFeaturesWherePlainCosineDoesNot()
     {

@@ -84,6 +84,35 @@ public sealed class DirExperimentProcessTests : IDisposable
     }
 
     [Fact]
+    public void HelpPrintsEveryOptionWithItsDescription()
+    {
+        // The options as the settings class declares them, so that a new option is checked too.
+        string assembly = typeof(DirExperimentProcessTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+            .Single(a => a.Key == "DirExperimentAssembly").Value!;
+        string settings = Path.Combine(Path.GetDirectoryName(assembly)!, "..", "..", "..", "ExperimentSettings.cs");
+        var options = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(settings), @"CommandOption\(""(--[a-z-]+)")
+            .Select(m => m.Groups[1].Value).ToList();
+        options.Should().HaveCountGreaterThan(20);
+
+        var help = Run("--help");
+        help.ExitCode.Should().Be(0, help.Stderr);
+        help.Stderr.Should().BeEmpty();
+        help.Stdout.Should().Contain("USAGE").And.Contain("OPTIONS").And.Contain("[1e-30, 1e30]");
+        foreach (string option in options)
+        {
+            help.Stdout.Should().Contain(option);
+        }
+    }
+
+    [Fact]
+    public void ARedirectedRunPrintsEachRunWithItsPlaceInTheSeries()
+    {
+        var run = Run("--quick", "--seeds", "1", "--epochs", "1", "--methods", "Vanilla,RankSim", "--threads", "1", "--out", Output);
+        run.ExitCode.Should().Be(0, run.Stderr);
+        run.Stdout.Should().Contain("DirExperiment: diamonds").And.Contain("[1/2] Vanilla (seed 0): test MAE").And.Contain("[2/2] RankSim (seed 0): test MAE");
+    }
+
+    [Fact]
     public void OutputOntoAFileOrUnderProcIsRefusedBeforeTraining()
     {
         string file = Path.Combine(folder, "taken");

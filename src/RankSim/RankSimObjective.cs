@@ -30,7 +30,7 @@ internal static class RankSimObjective
     public static Tensor Soft(Tensor similarity, Tensor labelRanks, double regularization, Reduction reduction)
     {
         using var scope = NewDisposeScope();
-        return FromRanks(SoftRank.SoftRankFunction.Apply(similarity, regularization), labelRanks, reduction).MoveToOuterDisposeScope();
+        return FromRanks(SoftRank.SoftRankFunction.Apply(similarity, regularization, normalized: true), labelRanks, reduction).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -26,7 +26,7 @@ internal static class SoftRankRows
     /// neighbours, (s_(i+1) - s_(i)) / epsilon, capped at <paramref name="gapCap"/>; and, for <see cref="Gradient"/>, the
     /// ascending order and each sorted position's block end (int32 [R, N]).
     /// </summary>
-    public static (Tensor SoftRanks, Tensor Order, Tensor BlockEnds) Forward(Tensor rows, double regularization, double gapCap)
+    public static (Tensor SoftRanks, Tensor Order, Tensor BlockEnds) Forward(Tensor rows, double regularization, double gapCap, double rankScale)
     {
         long r = rows.size(0);
         int n = (int)rows.size(1);
@@ -51,7 +51,7 @@ internal static class SoftRankRows
                 for (int row = 0, offset = 0; row < count; row++, offset += n)
                 {
                     input.Read(offset, scores);
-                    ForwardRow(scores, regularization, gapCap, sortKeys.AsSpan(0, 2 * n), sortIndex.AsSpan(0, 2 * n), counts, work, rowRanks, lastRows.Slice(offset, n));
+                    ForwardRow(scores, regularization, gapCap, rankScale, sortKeys.AsSpan(0, 2 * n), sortIndex.AsSpan(0, 2 * n), counts, work, rowRanks, lastRows.Slice(offset, n));
                     sortIndex.AsSpan(0, n).CopyTo(orderRows.Slice(offset, n));
                     output.Write(rowRanks, offset, saturate: false);
                 }
@@ -73,7 +73,7 @@ internal static class SoftRankRows
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRow(
-        ReadOnlySpan<double> scores, double regularization, double gapCap, Span<ulong> sortKeys, Span<int> sortIndex, int[] counts, Span<double> work,
+        ReadOnlySpan<double> scores, double regularization, double gapCap, double rankScale, Span<ulong> sortKeys, Span<int> sortIndex, int[] counts, Span<double> work,
         Span<double> ranks, Span<int> last)
     {
         int n = scores.Length;
@@ -89,7 +89,9 @@ internal static class SoftRankRows
         z[0] = 0;
         for (int i = 1; i < n; i++)
         {
-            gapSum += Math.Min((scores[columns[i]] - scores[columns[i - 1]]) * inverse, cap);
+            // Equal neighbours (equal infinities too) are 0 apart.
+            double lower = scores[columns[i - 1]], upper = scores[columns[i]];
+            gapSum += upper == lower ? 0 : Math.Min((upper - lower) * inverse, cap);
             z[i] = -gapSum;
         }
 
@@ -117,7 +119,7 @@ internal static class SoftRankRows
 
         // From the right (each block ends where the next begins), so the stack is read before `last` overwrites it.
         int end = n - 1;
-        double scale = 1.0 / n;
+        double scale = rankScale / n;
         for (int block = blocks - 1; block >= 0; block--)
         {
             int start = stack[block];
@@ -138,17 +140,18 @@ internal static class SoftRankRows
 
     /// <summary>
     /// dL/ds for upstream rows [R, N] (working dtype, original order, contiguous) and the order and block ends of
-    /// <see cref="Forward"/>: for each element, (u - the mean of u over its block) / N, times -1 / epsilon.
+    /// <see cref="Forward"/>: for each element, (u - the mean of u over its block) / N, times -rankScale / epsilon. A
+    /// block's mean is its own sum (from 0, in sorted order, as the tensor formula's scatter-add) over its length.
     /// </summary>
-    public static Tensor Gradient(Tensor upstream, Tensor order, Tensor last, double regularization)
+    public static Tensor Gradient(Tensor upstream, Tensor order, Tensor last, double regularization, double rankScale)
     {
         long r = upstream.size(0);
         int n = (int)upstream.size(1);
-        double factor = -1.0 / (n * regularization);
+        double factor = -rankScale / (n * regularization);
         var gradient = empty_like(upstream);
         RowBlocks.Run(r, n, (long)n * sizeof(double), (start, count) =>
         {
-            var buffer = ArrayPool<double>.Shared.Rent((3 * n) + 1);
+            var buffer = ArrayPool<double>.Shared.Rent(2 * n);
             try
             {
                 var orderRows = RowBlocks.Rows<int>(order, start, count);
@@ -157,24 +160,24 @@ internal static class SoftRankRows
                 var result = new WorkingRows(gradient, start, count);
                 var u = buffer.AsSpan(0, n);
                 var output = buffer.AsSpan(n, n);
-                var sums = buffer.AsSpan(2 * n, n + 1);
                 for (int row = 0, offset = 0; row < count; row++, offset += n)
                 {
                     input.Read(offset, u);
 
                     var rowOrder = orderRows.Slice(offset, n);
                     var rowLast = lastRows.Slice(offset, n);
-                    sums[0] = 0;
-                    for (int i = 0; i < n; i++)
-                    {
-                        sums[i + 1] = sums[i] + u[rowOrder[i]];
-                    }
 
                     // Blocks are runs of sorted positions with the same end; a block's first position is where its run starts.
                     for (int first = 0, b; first < n; first = b + 1)
                     {
                         b = rowLast[first];
-                        double blockMean = (sums[b + 1] - sums[first]) / (b - first + 1);
+                        double sum = 0;
+                        for (int i = first; i <= b; i++)
+                        {
+                            sum += u[rowOrder[i]];
+                        }
+
+                        double blockMean = sum / (b - first + 1);
                         for (int i = first; i <= b; i++)
                         {
                             output[rowOrder[i]] = (u[rowOrder[i]] - blockMean) * factor;

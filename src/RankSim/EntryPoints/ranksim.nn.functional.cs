@@ -165,7 +165,7 @@ public static partial class ranksim
             /// </summary>
             /// <param name="input">Predictions [B], [B, 1] or [B, K], floating, B &gt;= 2.</param>
             /// <param name="target">Targets, the same values per sample ([B, K] for K-dimensional predictions).</param>
-            /// <param name="noise_var">The noise variance sigma^2 (one value, &gt; 0; differentiable, e.g. a parameter squared).</param>
+            /// <param name="noise_var">The noise variance sigma^2 (one value, &gt; 0, any floating dtype; differentiable, e.g. a parameter squared). The loss is computed in float64; <see cref="Dir.BMCLoss"/> squares its float32 sigma in float64.</param>
             /// <returns>A 0-dim tensor in the predictions' dtype.</returns>
             /// <exception cref="ArgumentException">Inputs that do not fit, a variance that is not positive, or a loss that overflows the dtype.</exception>
             public static Tensor bmc_loss(Tensor input, Tensor target, Tensor noise_var)
@@ -173,7 +173,7 @@ public static partial class ranksim
                 BalancedMSELoss.ValidatePair(input, target, minimumBatch: 2, multiDimensional: true, nameof(bmc_loss));
                 BalancedMSELoss.ValidateNoiseVariance(noise_var, input);
                 using var scope = NewDisposeScope();
-                return Dir.BMCLoss.Formula(input, target, noise_var.reshape([]).to(input.dtype)).MoveToOuterDisposeScope();
+                return Dir.BMCLoss.Formula(input, target, noise_var.reshape([])).MoveToOuterDisposeScope();
             }
 
             /// <summary>
@@ -183,7 +183,7 @@ public static partial class ranksim
             /// <param name="input">Predictions [B] or [B, 1], floating.</param>
             /// <param name="target">Targets, one per prediction.</param>
             /// <param name="gmm">The mixture fitted to the training labels.</param>
-            /// <param name="noise_var">The noise variance sigma^2 (one value, &gt; 0; differentiable).</param>
+            /// <param name="noise_var">The noise variance sigma^2 (one value, &gt; 0, any floating dtype; differentiable). The loss is computed in float64.</param>
             /// <returns>A 0-dim tensor in the predictions' dtype.</returns>
             /// <exception cref="ArgumentException">Inputs that do not fit, a variance that is not positive, or a loss that overflows the dtype.</exception>
             public static Tensor gai_loss(Tensor input, Tensor target, GaussianMixture gmm, Tensor noise_var)
@@ -192,7 +192,7 @@ public static partial class ranksim
                 BalancedMSELoss.ValidatePair(input, target, minimumBatch: 1, multiDimensional: false, nameof(gai_loss));
                 BalancedMSELoss.ValidateNoiseVariance(noise_var, input);
                 using var scope = NewDisposeScope();
-                return Dir.GAILoss.Formula(input, target, gmm, noise_var.reshape([]).to(input.dtype)).MoveToOuterDisposeScope();
+                return Dir.GAILoss.Formula(input, target, gmm, noise_var.reshape([])).MoveToOuterDisposeScope();
             }
         }
     }

@@ -140,8 +140,8 @@ internal static class BlackboxRank
 
             var ranks = kernel ? RowRanker.Rank(rows, descending: true, RankTies.IndexOrder) : Ranks.Descending(rows, RankTies.IndexOrder);
 
-            // The ranks are saved as a detached alias of the result (same storage and version counter): saving the returned
-            // tensor itself is much slower, and a copy costs memory (docs/cpu-backend.md has the numbers).
+            // The ranks are saved, and the caller gets a copy (below): saving the returned tensor itself is much slower
+            // (docs/cpu-backend.md has the numbers).
             ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
             ctx.save_data(LambdaKey, (double)vars[1]);
             ctx.save_data(PerRowKey, (bool)vars[2]);
@@ -149,8 +149,9 @@ internal static class BlackboxRank
             ctx.save_data(ShapeKey, scores.shape);
             ctx.save_data(KernelKey, kernel);
 
-            // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
-            var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
+            // A copy, never the saved ranks or a view of them: an in-place change of the result must not reach backward, and
+            // autograd forbids in-place changes to a custom function's view outputs.
+            var output = ranks.reshape(scores.shape).clone();
             return output.MoveToOuterDisposeScope();
         }
 

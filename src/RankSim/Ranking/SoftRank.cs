@@ -45,7 +45,7 @@ internal static class SoftRank
         InputValidation.RequireLive(scores, nameof(scores));
         RequireRegularization(regularization, nameof(regularization));
         InputValidation.RequireRankScores(scores, nameof(scores));
-        return SoftRankFunction.Apply(scores, regularization);
+        return SoftRankFunction.Apply(scores, regularization, normalized: true);
     }
 
     /// <summary>Throws unless <paramref name="regularization"/> is in [<see cref="MinRegularization"/>, <see cref="MaxRegularization"/>].</summary>
@@ -74,14 +74,14 @@ internal static class SoftRank
     /// [R, N] (computed in float64, returned in the rows' dtype) and, saved for <see cref="Gradient"/>, the sorting order and
     /// for each sorted position the first and last position of its block (int64 [R, N] each).
     /// </summary>
-    internal static (Tensor Ranks, Tensor[] Saved) Forward(Tensor workingRows, double regularization)
+    internal static (Tensor Ranks, Tensor[] Saved) Forward(Tensor workingRows, double regularization, double rankScale)
     {
         using var scope = NewDisposeScope();
         var rows = workingRows.to(ScalarType.Float64);
         long n = rows.size(1);
         var (ascending, order) = rows.sort(dim: -1, descending: false, stable: true);
-        var gaps = (ascending[TensorIndex.Colon, TensorIndex.Slice(1)] - ascending[TensorIndex.Colon, TensorIndex.Slice(null, -1)])
-            .mul_(1.0 / regularization).clamp_max_(GapCap(n));
+        var (upper, lower) = (ascending[TensorIndex.Colon, TensorIndex.Slice(1)], ascending[TensorIndex.Colon, TensorIndex.Slice(null, -1)]);
+        var gaps = (upper - lower).mul_(1.0 / regularization).clamp_max_(GapCap(n)).masked_fill_(upper.eq(lower), 0);
         var sorted = cat([zeros(rows.size(0), 1, dtype: ScalarType.Float64, device: rows.device), gaps.cumsum(-1).neg_()], dim: -1);
         var y = sorted - arange(n, 0, -1, dtype: ScalarType.Float64, device: rows.device);
         var sums = cat([zeros(rows.size(0), 1, dtype: ScalarType.Float64, device: rows.device), y.cumsum(-1)], dim: -1);
@@ -115,7 +115,7 @@ internal static class SoftRank
         }
 
         var v = cat(values, 0);
-        var rankedSorted = sorted.sub(v).mul_(1.0 / n);
+        var rankedSorted = sorted.sub(v).mul_(rankScale / n);
         var ranks = empty_like(rankedSorted).scatter_(-1, order, rankedSorted);
         return (ranks.to(workingRows.dtype).MoveToOuterDisposeScope(),
             [order.MoveToOuterDisposeScope(), cat(firsts, 0).MoveToOuterDisposeScope(), cat(lasts, 0).MoveToOuterDisposeScope()]);
@@ -126,16 +126,19 @@ internal static class SoftRank
     /// <see cref="Forward"/> saved, dL/ds [R, N], computed in float64 and returned in the working dtype (saturated to its
     /// finite range: with a tiny epsilon the float64 gradient can exceed float32's).
     /// </summary>
-    internal static Tensor Gradient(Tensor workingUpstream, Tensor[] saved, double regularization)
+    internal static Tensor Gradient(Tensor workingUpstream, Tensor[] saved, double regularization, double rankScale)
     {
         using var scope = NewDisposeScope();
         var (order, first, last) = (saved[0], saved[1], saved[2]);
         var upstream = workingUpstream.to(ScalarType.Float64);
         long n = upstream.size(1);
         var sortedUpstream = upstream.gather(-1, order);
-        var sums = cat([zeros(upstream.size(0), 1, dtype: ScalarType.Float64, device: upstream.device), sortedUpstream.cumsum(-1)], dim: -1);
-        var blockMeans = sums.gather(-1, last + 1).sub_(sums.gather(-1, first)).div_((last - first + 1).to(ScalarType.Float64));
-        var sortedGradient = sortedUpstream.sub(blockMeans).mul_(-1.0 / (n * regularization));
+
+        // Each block's sum over the block alone (not a difference of running sums, whose rounding 1 / (N epsilon) would
+        // blow up): a block of one position gets exactly its own value, and a gradient of exactly 0.
+        var blockSums = zeros_like(sortedUpstream).scatter_add_(-1, first, sortedUpstream);
+        var blockMeans = blockSums.gather(-1, first).div_((last - first + 1).to(ScalarType.Float64));
+        var sortedGradient = sortedUpstream.sub(blockMeans).mul_(-rankScale / (n * regularization));
         var gradient = empty_like(sortedGradient).scatter_(-1, order, sortedGradient);
         gradient = workingUpstream.dtype == ScalarType.Float32 ? gradient.clamp_(-float.MaxValue, float.MaxValue).to(ScalarType.Float32) : gradient;
         return gradient.MoveToOuterDisposeScope();
@@ -152,33 +155,40 @@ internal static class SoftRank
         private const string DtypeKey = "dtype";
         private const string ShapeKey = "shape";
         private const string KernelKey = "kernel";
+        private const string ScaleKey = "scale";
 
         public override string Name => nameof(SoftRankFunction);
 
-        /// <summary>Soft ranks of scores [N] or [R, N] (validated) with regularization epsilon, differentiable.</summary>
-        public static Tensor Apply(Tensor scores, double regularization) => apply(scores, regularization);
+        /// <summary>
+        /// Soft ranks of scores [N] or [R, N] (validated) with regularization epsilon, differentiable: normalized (in
+        /// [1/N, 1]), or not (in [1, N]; scaled by N in float64 inside the function, so that neither the ranks nor the
+        /// gradient pass through a float32 multiplication by N).
+        /// </summary>
+        public static Tensor Apply(Tensor scores, double regularization, bool normalized) => apply(scores, regularization, normalized);
 
-        /// <summary>vars: scores (floating, [N] or [R, N]), regularization (double).</summary>
+        /// <summary>vars: scores (floating, [N] or [R, N]), regularization (double), normalized (bool).</summary>
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var scores = (Tensor)vars[0];
             double regularization = (double)vars[1];
+            double rankScale = (bool)vars[2] ? 1.0 : scores.size(-1);
             bool kernel = SoftRankRows.Takes(scores);
             using var scope = NewDisposeScope();
             var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.size(-1)).to(BlackboxRank.WorkingDtype(scores.dtype)));
             Tensor ranks;
             if (kernel)
             {
-                (ranks, var order, var blockEnds) = SoftRankRows.Forward(rows, regularization, GapCap(rows.size(1)));
+                (ranks, var order, var blockEnds) = SoftRankRows.Forward(rows, regularization, GapCap(rows.size(1)), rankScale);
                 ctx.save_for_backward([order.MoveToOuterDisposeScope(), blockEnds.MoveToOuterDisposeScope()]);
             }
             else
             {
-                (ranks, var saved) = Forward(rows, regularization);
+                (ranks, var saved) = Forward(rows, regularization, rankScale);
                 ctx.save_for_backward(saved.Select(t => t.MoveToOuterDisposeScope()).ToList());
             }
 
             ctx.save_data(RegularizationKey, regularization);
+            ctx.save_data(ScaleKey, rankScale);
             ctx.save_data(DtypeKey, scores.dtype);
             ctx.save_data(ShapeKey, scores.shape);
             ctx.save_data(KernelKey, kernel);
@@ -193,7 +203,7 @@ internal static class SoftRank
         /// in the scores' shape and dtype (saturated to float16's or bfloat16's range). Runs inside <see cref="BackwardGuard.Run"/>.
         /// </summary>
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-            BackwardGuard.Run(Name, 2, () =>
+            BackwardGuard.Run(Name, 3, () =>
             {
                 using var scope = NewDisposeScope();
                 var saved = ctx.get_saved_variables().ToArray();
@@ -201,21 +211,22 @@ internal static class SoftRank
                 var upstream = BackwardGuard.Dense(grad_output, BlackboxRank.WorkingDtype(dtype));
                 if (upstream is null)
                 {
-                    return [null!, null!];
+                    return [null!, null!, null!];
                 }
 
                 var rows = RowBlocks.Contiguous(upstream.reshape(saved[0].shape));
                 double regularization = (double)ctx.get_data(RegularizationKey);
+                double rankScale = (double)ctx.get_data(ScaleKey);
                 var result = (bool)ctx.get_data(KernelKey)
-                    ? SoftRankRows.Gradient(rows, saved[0], saved[1], regularization)
-                    : Gradient(rows, saved, regularization);
+                    ? SoftRankRows.Gradient(rows, saved[0], saved[1], regularization, rankScale)
+                    : Gradient(rows, saved, regularization, rankScale);
                 if (dtype is ScalarType.Float16 or ScalarType.BFloat16)
                 {
                     double limit = dtype == ScalarType.Float16 ? 65504 : 3.3895313892515355e38;
                     result = result.clamp(-limit, limit);
                 }
 
-                return [result.reshape((long[])ctx.get_data(ShapeKey)).to(dtype).MoveToOuterDisposeScope(), null!];
+                return [result.reshape((long[])ctx.get_data(ShapeKey)).to(dtype).MoveToOuterDisposeScope(), null!, null!];
             });
     }
 }

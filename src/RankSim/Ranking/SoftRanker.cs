@@ -56,7 +56,7 @@ public sealed class SoftRanker : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
 
         // The projection of -s / epsilon gives the descending ranks; the ascending ones are those of -s (exact negation).
-        var ranks = SoftRank.Apply(descending ? input : input.neg(), regularizationStrength);
-        return (normalized ? ranks : ranks.mul(input.size(-1))).MoveToOuterDisposeScope();
+        // Unnormalized ranks are scaled inside the function, in float64, in forward and backward.
+        return SoftRank.SoftRankFunction.Apply(descending ? input : input.neg(), regularizationStrength, normalized).MoveToOuterDisposeScope();
     }
 }

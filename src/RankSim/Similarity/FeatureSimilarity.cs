@@ -35,7 +35,7 @@ internal static class FeatureSimilarities
     public const double NormalizationEpsilon = 1e-12;
 
     /// <summary>
-    /// S = n(F) n(F)^T (cosine), n(F - mu) n(F - mu)^T (centered cosine, see <see cref="Center"/>) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
+    /// S = n(F) n(F)^T (cosine), n(F - mu) n(F - mu)^T (centered cosine, see <see cref="CenterFunction"/>) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
     /// features [B, D] in float32 or float64; [M, M], differentiable through <see cref="GramFunction"/>. For cosine,
     /// n(f) = f / max(||f||, eps), with the norm taken of the row divided by its largest magnitude and scaled back, so
     /// that it neither overflows (features near 1e20 in float32) nor underflows. All-zero rows stay zero.
@@ -43,18 +43,28 @@ internal static class FeatureSimilarities
     public static Tensor Pairwise(Tensor features, FeatureSimilarity similarity, Tensor? rows = null)
     {
         InputValidation.RequireDefined(similarity, nameof(similarity));
-        return similarity == FeatureSimilarity.CenteredCosine
-            ? GramFunction.Apply(Center(features, rows), null, true)
-            : GramFunction.Apply(features, rows, similarity == FeatureSimilarity.Cosine);
+        if (similarity != FeatureSimilarity.CenteredCosine)
+        {
+            return GramFunction.Apply(features, rows, similarity == FeatureSimilarity.Cosine);
+        }
+
+        // The centered rows come divided by s; the cosine's norm floor, eps in the features' units, is eps / s in theirs.
+        using var scope = NewDisposeScope();
+        var scale = CenterScale(features, rows);
+        return GramFunction.Apply(CenterFunction.apply(features, rows!, scale), null, true, scale).MoveToOuterDisposeScope();
     }
 
     /// <summary>
-    /// The rows <paramref name="rows"/> (null: all) of features [B, D] minus their mean row, [M, D], differentiable
-    /// through <see cref="CenterFunction"/>: the input of <see cref="FeatureSimilarity.CenteredCosine"/>. The rows are first
-    /// divided by the largest magnitude of all of them, so the mean and the differences cannot overflow, even for
-    /// features near the dtype's limit.
+    /// s, the largest magnitude of the rows <paramref name="rows"/> (null: all) of features [B, D], at least the dtype's
+    /// smallest normal number (0-dim, detached): <see cref="CenterFunction"/> divides the rows by it before it centers
+    /// them, so that the mean and the differences cannot overflow, even for features near the dtype's limit.
     /// </summary>
-    public static Tensor Center(Tensor features, Tensor? rows) => CenterFunction.apply(features, rows!);
+    public static Tensor CenterScale(Tensor features, Tensor? rows)
+    {
+        var kept = rows is null ? features.detach() : features.detach().index_select(0, rows);
+        double smallestNormal = kept.dtype == ScalarType.Float64 ? 2.2250738585072014e-308 : 1.1754943508222875e-38;
+        return kept.abs().max().clamp_min_(smallestNormal);
+    }
 
     /// <summary>
     /// Each row's largest magnitude [M, 1], at least the dtype's smallest normal number; not differentiated. Taken as

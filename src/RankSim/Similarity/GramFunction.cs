@@ -23,15 +23,20 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
 
     public override string Name => nameof(GramFunction);
 
-    /// <summary>S [M, M] of the rows <paramref name="rows"/> (int64 [M], or null for all) of features [B, D] (float32 or float64).</summary>
-    public static Tensor Apply(Tensor features, Tensor? rows, bool cosine) => apply(features, rows!, cosine);
+    /// <summary>
+    /// S [M, M] of the rows <paramref name="rows"/> (int64 [M], or null for all) of features [B, D] (float32 or float64).
+    /// For cosine, <paramref name="inputScale"/> (0-dim, the features' dtype) says the features were divided by it: the
+    /// norm floor eps applies in the units before that division (eps / inputScale here); null means 1.
+    /// </summary>
+    public static Tensor Apply(Tensor features, Tensor? rows, bool cosine, Tensor? inputScale = null) => apply(features, rows!, cosine, inputScale!);
 
-    /// <summary>vars: features [B, D] (float32 or float64), kept rows (int64 [M] or null for all), cosine (bool).</summary>
+    /// <summary>vars: features [B, D] (float32 or float64), kept rows (int64 [M] or null for all), cosine (bool), input scale (0-dim or null).</summary>
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var features = (Tensor)vars[0];
         var rows = (Tensor?)vars[1];
         bool cosine = (bool)vars[2];
+        var inputScale = vars[3] as Tensor;
         bool kernel = GramRows.Takes(features, rows?.size(0) ?? features.size(0));
         using var scope = NewDisposeScope();
         ctx.save_data(CosineKey, cosine);
@@ -40,7 +45,8 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         if (kernel)
         {
             // n is always a new tensor (gathered rows), so nothing of the caller's is saved.
-            var (n, denominators, scales) = GramRows.Normalize(RowBlocks.Contiguous(features), rows, cosine, FeatureSimilarities.NormalizationEpsilon);
+            double epsilon = FeatureSimilarities.NormalizationEpsilon / (inputScale is null ? 1.0 : inputScale.to(ScalarType.Float64).item<double>());
+            var (n, denominators, scales) = GramRows.Normalize(RowBlocks.Contiguous(features), rows, cosine, epsilon);
             ctx.save_for_backward([n.MoveToOuterDisposeScope(), rows!, denominators?.MoveToOuterDisposeScope()!, scales?.MoveToOuterDisposeScope()!]);
             return n.mm(n.t()).MoveToOuterDisposeScope();
         }
@@ -56,10 +62,12 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         }
 
         // n = f / max(||f||, eps), as normalize computes it, with ||f|| = s ||f / s|| so that it neither overflows nor
-        // underflows: denominator = max(||f / s||, eps / s), and s * denominator = max(||f||, eps).
+        // underflows: denominator = max(||f / s||, eps / s), and s * denominator = max(||f||, eps). Features given in
+        // units of 1 / inputScale have their floor at eps / inputScale (infinite where that overflows: n = 0).
         var scale = FeatureSimilarities.RowScale(kept);
         var scaled = kept / scale;
-        var denominator = scaled.norm(1, keepdim: true).maximum(scale.reciprocal().mul_(FeatureSimilarities.NormalizationEpsilon));
+        var floor = scale.reciprocal().mul_(FeatureSimilarities.NormalizationEpsilon);
+        var denominator = scaled.norm(1, keepdim: true).maximum(inputScale is null ? floor : floor.div_(inputScale));
         var normalized = scaled.div_(denominator);
         ctx.save_for_backward([normalized.MoveToOuterDisposeScope(), rows!, denominator.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope()]);
         return normalized.mm(normalized.t()).MoveToOuterDisposeScope();
@@ -67,7 +75,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
 
     /// <summary>dL/df [B, D] (the saved n first), inside <see cref="BackwardGuard.Run"/>; the upstream gradient made dense in n's dtype.</summary>
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-        BackwardGuard.Run(Name, 3, () =>
+        BackwardGuard.Run(Name, 4, () =>
         {
             using var scope = NewDisposeScope();
             var saved = ctx.get_saved_variables();
@@ -75,7 +83,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
             var upstream = BackwardGuard.Dense(grad_output, n.dtype);
             if (upstream is null)
             {
-                return [null!, null!, null!];
+                return [null!, null!, null!, null!];
             }
 
             bool cosine = (bool)ctx.get_data(CosineKey);
@@ -84,7 +92,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
             if ((bool)ctx.get_data(KernelKey))
             {
                 var normalizedGradient = GramRows.SymmetricSum(upstream).mm(n);
-                return [GramRows.Gradient(normalizedGradient, n, rows, cosine ? saved[2] : null, cosine ? saved[3] : null, batch).MoveToOuterDisposeScope(), null!, null!];
+                return [GramRows.Gradient(normalizedGradient, n, rows, cosine ? saved[2] : null, cosine ? saved[3] : null, batch).MoveToOuterDisposeScope(), null!, null!, null!];
             }
 
             var gradient = (upstream + upstream.t()).mm(n);
@@ -99,6 +107,6 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
             var result = rows is null
                 ? gradient
                 : zeros(batch, gradient.size(1), dtype: gradient.dtype, device: gradient.device).index_copy_(0, rows, gradient);
-            return [result.MoveToOuterDisposeScope(), null!, null!];
+            return [result.MoveToOuterDisposeScope(), null!, null!, null!];
         });
 }

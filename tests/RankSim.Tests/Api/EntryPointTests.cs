@@ -153,16 +153,16 @@ public abstract class EntryPointTests(bool referencePath) : BothPaths(referenceP
         var pred = randn(10, generator: generator) * 2 + 5;
         var target = randn(10, generator: generator) * 2 + 5;
         var bmc = ranksim.nn.BMCLoss(init_noise_sigma: 1.7, learnable: false);
-        Same(p => bmc.call(p, target), p => ranksim.nn.functional.bmc_loss(p, target, tensor(1.7f).square()), pred);
+        Same(p => bmc.call(p, target), p => ranksim.nn.functional.bmc_loss(p, target, tensor(1.7f).to(ScalarType.Float64).square()), pred);
 
         var prior = new GaussianMixture([3.0, 6.0], [1.0, 2.0], [0.4, 0.6]);
         var gai = ranksim.nn.GAILoss(prior, init_noise_sigma: 1.7, learnable: false);
-        Same(p => gai.call(p, target), p => ranksim.nn.functional.gai_loss(p, target, prior, tensor(1.7f).square()), pred);
+        Same(p => gai.call(p, target), p => ranksim.nn.functional.gai_loss(p, target, prior, tensor(1.7f).to(ScalarType.Float64).square()), pred);
 
         // Multi-dimensional targets (bmc_loss_md).
         var pred2 = randn(10, 3, generator: generator);
         var target2 = randn(10, 3, generator: generator);
-        Same(p => bmc.call(p, target2), p => ranksim.nn.functional.bmc_loss(p, target2, tensor(1.7f).square()), pred2);
+        Same(p => bmc.call(p, target2), p => ranksim.nn.functional.bmc_loss(p, target2, tensor(1.7f).to(ScalarType.Float64).square()), pred2);
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public abstract class EntryPointTests(bool referencePath) : BothPaths(referenceP
         var bmc = ranksim.nn.BMCLoss(init_noise_sigma: 1.3);
         bmc.call(pred, target).backward();
         var sigma = tensor(1.3f).requires_grad_();
-        ranksim.nn.functional.bmc_loss(pred, target, sigma.square()).backward();
+        ranksim.nn.functional.bmc_loss(pred, target, sigma.to(ScalarType.Float64).square()).backward();   // the module squares sigma in float64
         sigma.grad!.item<float>().Should().Be(bmc.NoiseSigma.grad!.item<float>());
         sigma.grad!.item<float>().Should().NotBe(0);
 

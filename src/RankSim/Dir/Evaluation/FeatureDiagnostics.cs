@@ -33,7 +33,9 @@ public sealed record FeatureDiagnostics
     public required double MeanCosine { get; init; }
 
     /// <summary>
-    /// Mean pairwise cosine of the batch-centered features f_i - mean(f) (pairs i != j, rows of zero norm left out). About
+    /// Mean pairwise cosine of the batch-centered features f_i - mean(f) (pairs i != j, rows of zero norm left out;
+    /// centered values within B * 2^-50 of the largest feature magnitude count as 0, the rounding of the mean). NaN when no
+    /// centered row is left (a batch that does not vary). About
     /// -1 / (B - 1) when the centered rows have similar norms, whatever the geometry; clearly positive when a few outlying
     /// samples share one direction.
     /// </summary>
@@ -110,7 +112,10 @@ public sealed record FeatureDiagnostics
         // (equal in exact arithmetic) tie, as Spearman's average ranks expect.
         var cosine = Cosines(f);
         var pairCosines = cosine[pairs[0], pairs[1]].mul(TieResolution).round_().div_(TieResolution);
+        // What centering leaves of a feature that does not vary is rounding (up to about B ulps of the largest value, which
+        // the scaling puts in [1, 2)): differences that small count as none, so a constant batch has no centered rows.
         var centered = f - f.mean([0], keepdim: true);
+        centered.masked_fill_(centered.abs().le(batch * Math.ScaleB(1, -50)), 0);
         var centeredCosine = Cosines(centered);
         var nonZero = centered.norm(1).gt(0);
         var pairValid = nonZero[pairs[0]].logical_and(nonZero[pairs[1]]);

@@ -36,17 +36,29 @@ public sealed class BMCLoss : BalancedMSELoss
         return Formula(input, target, VarianceFor(input)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The formula for validated inputs and the variance in the predictions' dtype.</summary>
+    /// <summary>
+    /// The formula for validated inputs and the variance sigma^2 (any floating dtype), computed in float64 and returned in
+    /// the predictions' dtype: the gradient with respect to sigma passes through 1 / sigma^4 (beyond float32 from sigma
+    /// below about 1e-10 or above 1e9) though it is itself about 1 / sigma, so only float64 keeps it finite over the
+    /// accepted range of sigma. Each row of logits is shifted by its own target's term, so that predictions far from 0
+    /// do not cancel to rounding.
+    /// </summary>
     internal static Tensor Formula(Tensor input, Tensor target, Tensor variance)
     {
         using var scope = NewDisposeScope();
         long batch = input.size(0);
-        var pred = input.reshape(batch, -1);
-        var y = target.reshape(batch, -1).to(input.dtype);
-        var distances = (pred.unsqueeze(1) - y.unsqueeze(0)).square().sum([-1]);
-        var logits = -distances / (variance * 2);
+        var pred = input.reshape(batch, -1).to(ScalarType.Float64);
+        var y = target.reshape(batch, -1).to(ScalarType.Float64);
+        var v = variance.to(ScalarType.Float64);
+
+        // logits_ij = -||p_i - y_j||^2 / (2 v), each row shifted by its own target's term (which leaves the cross-entropy
+        // unchanged): -(||p_i - y_j||^2 - ||p_i - y_i||^2) / (2 v) = -sum_k (y_ik - y_jk) (2 p_ik - y_ik - y_jk) / (2 v),
+        // free of the cancellation of two large squares when the predictions are far from 0.
+        var (yi, yj) = (y.unsqueeze(1), y.unsqueeze(0));
+        var excess = ((yi - yj) * (pred.unsqueeze(1) * 2 - yi - yj)).sum([-1]);
+        var logits = -excess / (v * 2);
         var classes = arange(batch, dtype: ScalarType.Int64, device: input.device);
-        var loss = nn.functional.cross_entropy(logits, classes) * (variance.detach() * 2);
+        var loss = (nn.functional.cross_entropy(logits, classes) * (v.detach() * 2)).to(input.dtype);
         InputValidation.RequireFiniteResult(loss, "loss");
         return loss.MoveToOuterDisposeScope();
     }

@@ -53,11 +53,13 @@ public abstract class BalancedMSELoss : Loss<Tensor, Tensor, Tensor>
     /// <summary>The current noise variance sigma^2 (a float32 0-dim tensor, differentiable when learnable).</summary>
     public Tensor NoiseVariance => noise_sigma.square();
 
-    /// <summary>sigma^2 in the prediction's dtype, after checking that the parameter is on the prediction's device.</summary>
+    /// <summary>
+    /// sigma^2 in float64 (the formulas' working dtype), after checking that the parameter is on the prediction's device.
+    /// </summary>
     private protected Tensor VarianceFor(Tensor input)
     {
         InputValidation.RequireSameDevice(noise_sigma, "the noise parameter", input, nameof(input));
-        return noise_sigma.to(input.dtype).square();
+        return noise_sigma.to(ScalarType.Float64).square();
     }
 
     /// <summary>

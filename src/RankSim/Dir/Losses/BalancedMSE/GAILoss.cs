@@ -39,19 +39,32 @@ public sealed class GAILoss : BalancedMSELoss
         return Formula(input, target, Prior, VarianceFor(input)).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The formula for validated inputs and the variance in the predictions' dtype.</summary>
+    /// <summary>
+    /// The formula for validated inputs and the variance v = sigma^2 (any floating dtype), computed in float64 and returned
+    /// in the predictions' dtype. Per sample, (pred - y)^2 / (2 v) + log sum_k w_k N(pred; mu_k, v + v_k) + log(v) / 2 + c
+    /// is written without the two logarithms of v that cancel: (pred - y)^2 / (2 v) + log sum_k w_k exp(e_k), with
+    /// e_k = -log1p(v_k / v) / 2 - (pred - mu_k)^2 / (2 (v + v_k)) &lt;= 0. Where that sum is near 1 (large sigma: every
+    /// e_k near 0), it is taken as log(sum w) + log1p(sum (w_k / sum w) expm1(e_k)), which keeps the small e_k that
+    /// the loss, multiplied by 2 v, is made of; elsewhere as a log-sum-exp. Float64 keeps the gradient with respect to
+    /// sigma finite over the accepted range (it passes through 1 / sigma^4).
+    /// </summary>
     internal static Tensor Formula(Tensor input, Tensor target, GaussianMixture prior, Tensor variance)
     {
         using var scope = NewDisposeScope();
-        var pred = input.reshape(-1, 1);
-        var y = target.reshape(-1, 1).to(input.dtype);
-        var means = tensor(prior.Means.ToArray(), dtype: input.dtype, device: input.device).unsqueeze(0);
-        var componentVariances = tensor(prior.Variances.ToArray(), dtype: input.dtype, device: input.device).unsqueeze(0) + variance;
-        var logWeights = tensor(prior.Weights.ToArray(), dtype: input.dtype, device: input.device).log().unsqueeze(0);
-
-        var mse = (pred - y).square() / (variance * 2) + variance.log() * 0.5;
-        var balancing = (componentVariances.log() * -0.5 - (pred - means).square() / (componentVariances * 2) + logWeights).logsumexp(1, keepdim: true);
-        var loss = ((mse + balancing) * (variance.detach() * 2)).mean();
+        var pred = input.reshape(-1, 1).to(ScalarType.Float64);
+        var y = target.reshape(-1, 1).to(ScalarType.Float64);
+        var v = variance.to(ScalarType.Float64);
+        var means = tensor(prior.Means.ToArray(), dtype: ScalarType.Float64, device: input.device).unsqueeze(0);
+        var spreads = tensor(prior.Variances.ToArray(), dtype: ScalarType.Float64, device: input.device).unsqueeze(0);
+        var weights = tensor(prior.Weights.ToArray(), dtype: ScalarType.Float64, device: input.device).unsqueeze(0);
+        var weightSum = weights.sum();
+        var exponents = (spreads / v).log1p().mul(-0.5) - (pred - means).square() / ((v + spreads) * 2);
+        var nearOne = (weights / weightSum * exponents.expm1()).sum(1, keepdim: true);
+        var balancing = where(
+            nearOne.gt(-0.5),
+            nearOne.clamp_min(-0.5).log1p() + weightSum.log(),
+            (exponents + weights.log()).logsumexp(1, keepdim: true));
+        var loss = (((pred - y).square() / (v * 2) + balancing) * (v.detach() * 2)).mean().to(input.dtype);
         InputValidation.RequireFiniteResult(loss, "loss");
         return loss.MoveToOuterDisposeScope();
     }

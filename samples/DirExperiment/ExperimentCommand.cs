@@ -53,7 +53,7 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
             // A study folder given by --study-dir is kept whatever happens: it holds the runs to resume from.
             if (settings.StudyDirectory is { } kept)
             {
-                Directory.CreateDirectory(kept);
+                RequireWritableFolder(kept);
                 Study.Run(settings, TorchSharp.torch.device(settings.Device), kept, cancellationToken);
                 Console.WriteLine($"results: {Path.GetFullPath(kept)}");
                 return 0;
@@ -103,6 +103,23 @@ internal sealed class ExperimentCommand : Command<ExperimentSettings>
 
         Console.WriteLine($"results: {output.Path}");
         return 0;
+    }
+
+    /// <summary>Creates <paramref name="folder"/> if needed and checks that a file can be written in it.</summary>
+    /// <exception cref="InputException">It cannot.</exception>
+    private static void RequireWritableFolder(string folder)
+    {
+        try
+        {
+            Directory.CreateDirectory(folder);
+            string probe = Path.Combine(folder, $".write-test-{Environment.ProcessId}");
+            File.WriteAllText(probe, "");
+            File.Delete(probe);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new InputException($"--study-dir {folder}: cannot write the study's files there ({ex.Message}).");
+        }
     }
 
     /// <summary>The training labels' distribution over the integer bins that cover every split.</summary>

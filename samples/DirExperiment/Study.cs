@@ -141,7 +141,7 @@ internal static class Study
                 var record = new RunRecord(phase, setting.Dataset, baseName, arm, config.Gamma, config.Lambda, config.OrdinalEntropyWeight, seed,
                     result.Test.All.Mae, result.Test.Many.Mae, result.Test.Medium.Mae, result.Test.Few.Mae, result.ValMae, result.BestEpoch,
                     result.Curve.Count, result.Seconds, result.Curve[^1].RankSimTerm, result.Diagnostics);
-                File.AppendAllText(file, JsonSerializer.Serialize(record, Json) + "\n");
+                RunLog.Append(file, record, Json);
                 done[key] = record;
                 Console.WriteLine($"  {setting.Dataset} {phase}, seed {seed}: {method} [{arm}, γ {Format(config.Gamma)} λ {Format(config.Lambda)} OE {Format(config.OrdinalEntropyWeight)}] "
                     + $"test MAE {Report.Format(record.TestMaeAll)}, val MAE {Report.Format(record.ValMae)}, best epoch {record.BestEpoch}/{record.Epochs}, {record.Seconds:F1} s");
@@ -201,10 +201,7 @@ internal static class Study
     private static string Key(string phase, string setting, string baseName, string arm, RankSimArm config, int seed) =>
         new RunRecord(phase, setting, baseName, arm, config.Gamma, config.Lambda, config.OrdinalEntropyWeight, seed, 0, 0, 0, 0, 0, 0, 0, 0, 0, null!).Key;
 
-    private static IEnumerable<RunRecord> Load(string file) =>
-        File.Exists(file)
-            ? File.ReadLines(file).Where(l => l.Length > 0).Select(l => JsonSerializer.Deserialize<RunRecord>(l, Json)!)
-            : [];
+    private static List<RunRecord> Load(string file) => RunLog.Load<RunRecord>(file, Json);
 
     private static string Format(double value) => value.ToString(CultureInfo.InvariantCulture);
 

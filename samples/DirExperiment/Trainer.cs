@@ -7,7 +7,7 @@ namespace DirExperiment;
 
 /// <summary>
 /// One epoch of one run: mean training loss, mean RankSim term (measured for every method), validation MAE, and the
-/// feature diagnostics of (up to) the first 512 validation samples.
+/// feature diagnostics of up to 512 validation samples drawn at random (the same for every method and epoch).
 /// </summary>
 internal sealed record EpochRecord(int Epoch, double TrainLoss, double RankSimTerm, double ValMae, FeatureDiagnostics Diagnostics);
 
@@ -22,6 +22,8 @@ internal sealed record RunResult(
 /// <summary>Trains and evaluates one method on one seed; paired across methods by seed (initialization, batch order).</summary>
 internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDistribution training, Device device)
 {
+    private readonly Tensor diagnosticRows = DiagnosticSample(data.ValY.size(0));
+
     /// <summary>
     /// Builds each method's re-weighting and feature smoothing once on the training labels, so that a method these labels
     /// cannot support (e.g. FDS with fewer than three label bins) fails before any training.
@@ -234,15 +236,33 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         return (Predict(model, x).to(y.device) - y).abs().mean().item<float>();
     }
 
-    /// <summary>Feature diagnostics of the first (up to) 512 samples of a set, in eval mode.</summary>
-    private static FeatureDiagnostics Diagnose(Regressor model, Tensor x, Tensor y)
+    /// <summary>
+    /// Feature diagnostics of the validation samples <see cref="DiagnosticSample"/> picked, in eval mode (the set itself
+    /// can be ordered by label, as the balanced split builds it bin by bin).
+    /// </summary>
+    private FeatureDiagnostics Diagnose(Regressor model, Tensor x, Tensor y)
     {
         using var scope = NewDisposeScope();
         model.eval();
         using var noGrad = no_grad();
-        var slice = TensorIndex.Slice(0, Math.Min(512, x.shape[0]));
-        var (pred, features) = model.call(x[slice]);
-        return FeatureDiagnostics.Compute(features, y[slice].to(features.device), pred);
+        var rows = diagnosticRows.to(x.device);
+        var (pred, features) = model.call(x.index_select(0, rows));
+        return FeatureDiagnostics.Compute(features, y.index_select(0, rows.to(y.device)).to(features.device), pred);
+    }
+
+    /// <summary>
+    /// Up to 512 of <paramref name="count"/> validation rows drawn at random, the same rows for every method and epoch of
+    /// this data (a fixed generator), all of them for a smaller set.
+    /// </summary>
+    private static Tensor DiagnosticSample(long count)
+    {
+        if (count <= 512)
+        {
+            return arange(count);
+        }
+
+        using var generator = new Generator(20261206);
+        return randperm(count, generator: generator).narrow(0, 0, 512).sort().Values;
     }
 
     private Tensor Predict(Regressor model, Tensor x)

@@ -33,7 +33,9 @@ internal static class BlackboxRank
     /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype.
     /// Changing the scores in place before backward makes backward raise libtorch's error for a saved tensor modified by
     /// an in-place operation, naming the scores' type and shape (see <see cref="SavedInputCheck"/>); the process is never
-    /// aborted. A second backward through the result without <c>retain_graph</c> raises, as for libtorch's functions.
+    /// aborted. The result is the caller's own tensor: changing it in place does not change the gradient, which comes from
+    /// the ranks as computed. A second backward through the result without <c>retain_graph</c> raises, as for libtorch's
+    /// functions.
     /// </returns>
     /// <exception cref="ArgumentException">A null, empty, non-floating, non-finite or wrongly shaped tensor, or lambda not a finite positive number.</exception>
     public static Tensor Apply(Tensor scores, double interpolationLambda)

@@ -18,8 +18,10 @@ namespace RankSim;
 /// block. Gradient: for an upstream gradient u (in sorted order), dL/dz_(i) = (u_i - mean of u over i's block) / N, and
 /// dL/ds = -dL/dz / epsilon. Computed in float64 from the gaps between sorted neighbours, (s_(i+1) - s_(i)) / epsilon, each
 /// capped at N + 1 (<see cref="GapCap"/>: the same ranks and gradient, no overflow or loss of precision for any finite s and
-/// epsilon); returned in float32, or float64 for float64 scores. A non-finite upstream gradient makes at least its block,
-/// and the blocks after it in sorted order, non-finite. The device-agnostic formula finds v with the min-max formula
+/// epsilon), equal neighbours 0 apart (also equal infinities, which similarities that overflowed can be); each block's
+/// mean from its own sum, so that a block of one element gets a gradient of exactly 0 whatever 1 / epsilon; returned in
+/// float32 (saturated to its finite range), or float64 for float64 scores. A non-finite upstream gradient makes its block
+/// non-finite. The device-agnostic formula finds v with the min-max formula
 /// v_i = min over j &lt;= i of max over k &gt;= i of mean(y_j..y_k) (O(N^2) memory per row, rows in chunks); on the CPU
 /// <see cref="SoftRankRows"/> runs pool-adjacent-violators (O(N log N) per row) with the same arithmetic.
 /// </remarks>

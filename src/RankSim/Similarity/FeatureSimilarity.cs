@@ -23,7 +23,10 @@ public enum FeatureSimilarity
     /// ranked (the kept samples, or the whole batch without subsampling) and n as for <see cref="Cosine"/>. An
     /// anti-collapse choice (not in the paper): a direction shared by all features adds nothing to these similarities, so
     /// the ranking cannot be satisfied by a narrow cone around a common direction, as with <see cref="Cosine"/> (mean
-    /// pairwise cosine near 1). A row equal to the mean is a zero row (similarity 0 to all).
+    /// pairwise cosine near 1). A row equal to the mean is a zero row (similarity 0 to all). The norm floor 1e-12 applies
+    /// to the centered rows in the units of the features passed, so features whose centered rows are shorter than 1e-12
+    /// get the similarities of their centered dot products (scaled by 1e24); for features far smaller still, those
+    /// round to 0 and so does the gradient.
     /// </summary>
     CenteredCosine,
 }

@@ -185,6 +185,28 @@ public sealed class DirExperimentProcessTests : IDisposable
         second.Stdout.Split('\n').Count(l => l.Contains("test MAE", StringComparison.Ordinal)).Should().Be(lines.Length - 20);
         static string WithoutTime(string line) => System.Text.RegularExpressions.Regex.Replace(line, "\"Seconds\":[^,]*,", "");
         again.Select(WithoutTime).Order().Should().Equal(lines.Select(WithoutTime).Order(), "a rerun of a lost run gives the same result");
+
+        // A process killed while appending: the last record complete but without its newline, or cut off mid-record. The
+        // resume ends the line before appending, drops the cut-off record (its run runs again), and loses nothing.
+        File.WriteAllText(runs, string.Join('\n', lines.Take(33)));
+        Run(args).ExitCode.Should().Be(0);
+        File.ReadAllLines(runs).Should().HaveCount(34);
+        File.WriteAllText(runs, string.Join('\n', lines.Take(33)) + "\n" + lines[33][..(lines[33].Length / 2)]);
+        var cut = Run(args);
+        cut.ExitCode.Should().Be(0, cut.Stderr);
+        cut.Stdout.Should().Contain("runs-randhie.jsonl, line 34: an incomplete last record");
+        File.ReadAllLines(runs).Select(WithoutTime).Order().Should().Equal(lines.Select(WithoutTime).Order());
+        Run(args).Stdout.Should().NotContain("test MAE", "every run is recorded");
+
+        // A damaged line elsewhere is refused by file and line, and the file is left as it is.
+        File.WriteAllLines(runs, [.. lines.Take(5), "null", .. lines.Skip(5)]);
+        Run(args).ShouldBeOneLineError(exitCode: 1, ["runs-randhie.jsonl, line 6", "not a run record"]);
+        File.WriteAllLines(runs, [.. lines.Take(5), "{\"Phase\": 1", .. lines.Skip(5)]);
+        Run(args).ShouldBeOneLineError(exitCode: 1, ["runs-randhie.jsonl, line 6", "not a run record"]);
+        File.ReadAllLines(runs).Should().HaveCount(lines.Length + 1);
+
+        // A study folder that cannot be written.
+        Run([.. args[..^1], "/proc/ranksim-study"]).ShouldBeOneLineError(exitCode: 1, ["--study-dir /proc/ranksim-study", "cannot write"]);
     }
 
     private string Output => Path.Combine(folder, "results");

@@ -33,9 +33,9 @@ internal static class BlackboxRank
     /// (float16 and bfloat16 cannot hold k/N exactly). The gradient reaches <paramref name="scores"/> in its own dtype.
     /// Changing the scores in place before backward makes backward raise libtorch's error for a saved tensor modified by
     /// an in-place operation, naming the scores' type and shape (see <see cref="SavedInputCheck"/>); the process is never
-    /// aborted. The result is the caller's own tensor: changing it in place does not change the gradient, which comes from
-    /// the ranks as computed. A second backward through the result without <c>retain_graph</c> raises, as for libtorch's
-    /// functions.
+    /// aborted. The result is the caller's own tensor: changing it in place goes through autograd as for any tensor, and
+    /// the gradient comes from the ranks as computed. A second backward through the result without <c>retain_graph</c>
+    /// raises, as for libtorch's functions.
     /// </returns>
     /// <exception cref="ArgumentException">A null, empty, non-floating, non-finite or wrongly shaped tensor, or lambda not a finite positive number.</exception>
     public static Tensor Apply(Tensor scores, double interpolationLambda)
@@ -142,8 +142,8 @@ internal static class BlackboxRank
 
             var ranks = kernel ? RowRanker.Rank(rows, descending: true, RankTies.IndexOrder) : Ranks.Descending(rows, RankTies.IndexOrder);
 
-            // The ranks are saved, and the caller gets a copy (below): saving the returned tensor itself is much slower
-            // (docs/cpu-backend.md has the numbers).
+            // The ranks are saved as a detached alias of the output: saving the returned tensor itself is much slower, and
+            // a copy costs memory (docs/cpu-backend.md has the numbers).
             ctx.save_for_backward([rows.MoveToOuterDisposeScope(), ranks.detach().MoveToOuterDisposeScope()]);
             ctx.save_data(LambdaKey, (double)vars[1]);
             ctx.save_data(PerRowKey, (bool)vars[2]);
@@ -151,9 +151,10 @@ internal static class BlackboxRank
             ctx.save_data(ShapeKey, scores.shape);
             ctx.save_data(KernelKey, kernel);
 
-            // A copy, never the saved ranks or a view of them: an in-place change of the result must not reach backward, and
-            // autograd forbids in-place changes to a custom function's view outputs.
-            var output = ranks.reshape(scores.shape).clone();
+            // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs. The
+            // caller gets the output plus a zero (SavedInputCheck), a tensor of its own: changing it in place cannot reach
+            // the saved ranks.
+            var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
             return output.MoveToOuterDisposeScope();
         }
 

@@ -109,6 +109,8 @@ public abstract class NumericEdgeTests(bool referencePath) : BothPaths(reference
         var untouched = scores.clone().requires_grad_();
         (ranksim.nn.functional.blackbox_rank(untouched, 2.0) * weights).sum().backward();
 
+        // Changed without autograd, or by an operation whose derivative is 1: the upstream gradient is the same, and so
+        // is the gradient, which comes from the ranks as they were computed.
         var changed = scores.clone().requires_grad_();
         var ranks = ranksim.nn.functional.blackbox_rank(changed, 2.0);
         using (no_grad())
@@ -118,6 +120,21 @@ public abstract class NumericEdgeTests(bool referencePath) : BothPaths(reference
 
         (ranks * weights).sum().backward();
         changed.grad!.Doubles().Should().Equal(untouched.grad!.Doubles());
+
+        var shifted = scores.clone().requires_grad_();
+        var shiftedRanks = ranksim.nn.functional.blackbox_rank(shifted, 2.0);
+        shiftedRanks.add_(0.25);
+        (shiftedRanks * weights).sum().backward();
+        shifted.grad!.Doubles().Should().Equal(untouched.grad!.Doubles());
+
+        // Scaled in place: the upstream gradient is scaled, as autograd records it.
+        var doubled = scores.clone().requires_grad_();
+        (ranksim.nn.functional.blackbox_rank(doubled, 2.0) * (weights * 2)).sum().backward();
+        var scaled = scores.clone().requires_grad_();
+        var scaledRanks = ranksim.nn.functional.blackbox_rank(scaled, 2.0);
+        scaledRanks.mul_(2);
+        (scaledRanks * weights).sum().backward();
+        scaled.grad!.Doubles().Should().Equal(doubled.grad!.Doubles());
     }
 
     public static TheoryData<double, string, string, string> Scales()

@@ -55,6 +55,11 @@ internal static class Plots
         foreach (var method in methods)
         {
             var run = results.First(r => r.Method == method && r.Seed == firstSeed);
+            if (run.Curve.All(e => double.IsNaN(value(e))))
+            {
+                continue;   // not recorded for this method (e.g. the RankSim term of a method without RankSim)
+            }
+
             var line = plot.Add.Scatter(run.Curve.Select(e => (double)e.Epoch).ToArray(), run.Curve.Select(value).ToArray());
             line.LegendText = method;
         }

@@ -163,7 +163,7 @@ internal static class Report
                     prediction_spread = Finite(r.Diagnostics.PredictionSpread),
                 },
                 test = Groups.ToDictionary(g => g.Name.ToLowerInvariant(), g => Metrics(g.Pick(r.Test))),
-                curve = r.Curve.Select(e => new { epoch = e.Epoch, train_loss = e.TrainLoss, ranksim = e.RankSimTerm, val_mae = e.ValMae, mean_cosine = Finite(e.Diagnostics.MeanCosine),
+                curve = r.Curve.Select(e => new { epoch = e.Epoch, train_loss = e.TrainLoss, ranksim = Finite(e.RankSimTerm), val_mae = e.ValMae, mean_cosine = Finite(e.Diagnostics.MeanCosine),
                     centered_mean_cosine = Finite(e.Diagnostics.CenteredMeanCosine), effective_rank = Finite(e.Diagnostics.EffectiveRank),
                     similarity_label_spearman = Finite(e.Diagnostics.SimilarityLabelSpearman), prediction_spread = Finite(e.Diagnostics.PredictionSpread),
                 }),

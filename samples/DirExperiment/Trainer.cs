@@ -6,8 +6,9 @@ using static TorchSharp.torch;
 namespace DirExperiment;
 
 /// <summary>
-/// One epoch of one run: mean training loss, mean RankSim term (measured for every method), validation MAE, and the
-/// feature diagnostics of up to 512 validation samples drawn at random (the same for every method and epoch).
+/// One epoch of one run: mean training loss, mean RankSim term (of methods with RankSim, or the term a study records for
+/// every method; NaN otherwise), validation MAE, and the feature diagnostics of up to 512 validation samples drawn at
+/// random (the same for every method and epoch).
 /// </summary>
 internal sealed record EpochRecord(int Epoch, double TrainLoss, double RankSimTerm, double ValMae, FeatureDiagnostics Diagnostics);
 
@@ -56,11 +57,12 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
     /// <summary>Trains and evaluates <paramref name="method"/> on <paramref name="seed"/>.</summary>
     /// <param name="method">What the run trains with.</param>
     /// <param name="seed">The seed of the initialization, the batch order and RankSim's subsampling.</param>
-    /// <param name="arm">How RankSim is applied (used only by methods with RankSim; its term is recorded for every method).</param>
+    /// <param name="arm">How RankSim is applied (used only by methods with RankSim).</param>
     /// <param name="onEpoch">Called after every epoch.</param>
     /// <param name="recordedTerm">
-    /// The RankSim term recorded in the curve, given the run's seed; null records the arm's own term. A study that compares
-    /// arms records one term for all of them.
+    /// A RankSim term to record in the curve for every method, given the run's seed, computed for logging only (no
+    /// gradient); null records the term of a method that trains with RankSim, and none (NaN) for the others. A study
+    /// that compares arms records one term for all of them.
     /// </param>
     public RunResult Run(MethodSpec method, int seed, RankSimArm arm, Action<int, EpochRecord> onEpoch, Func<int, RankSimLoss>? recordedTerm = null)
     {
@@ -70,149 +72,122 @@ internal sealed class Trainer(ExperimentSettings options, Dataset data, LabelDis
         model.to(device);
         var (trainX, trainY) = (data.TrainX.to(device), data.TrainY.to(device));
         var (valX, valY) = (data.ValX.to(device), data.ValY.to(device));
-
         var (weights, fds) = Imbalance(method, training, model.FeatureDim, device);
-        var rankSim = arm.CreateLoss(SubsamplingGenerator(seed));
-        var ordinalEntropy = method.OrdinalEntropy ? new OrdinalEntropyLoss() : null;
-
-        var otherTerm = recordedTerm?.Invoke(seed);
-        var bmc = method.Bmc ? new BMCLoss(initialNoiseSigma: 1.0) : null;
-        bmc?.to(device);
-        var focal = method.Focal ? new FocalRLoss() : null;
-        var l1 = new WeightedL1Loss();
-
-        Tensor RegressionLoss(Tensor pred, Tensor y, Tensor? w) =>
-            bmc is not null ? bmc.call(pred, y) : focal is not null ? focal.call(pred, y, w) : l1.call(pred, y, w);
-
-        var parameters = model.parameters().Concat(bmc?.parameters() ?? []).ToList();
-        var optimizer = optim.Adam(parameters, options.LearningRate);
-        var schedule = options.Schedule == LearningRateSchedule.Cosine ? optim.lr_scheduler.CosineAnnealingLR(optimizer, options.Epochs) : null;
+        var objective = new Objective(method, arm, weights, fds, SubsamplingGenerator(seed), recordedTerm?.Invoke(seed), device);
         var batchOrder = new Generator((ulong)seed);
         var curve = new List<EpochRecord>();
-        double bestMae = double.PositiveInfinity;
-        int bestEpoch = 0, sinceBest = 0;
-        Dictionary<string, Tensor>? best = null;
 
-        // Stage one (or the only stage): the whole model.
-        for (int epoch = 1; epoch <= options.Epochs; epoch++)
+        EpochRecord Epoch(optim.Optimizer optimizer, bool stageOne)
         {
-            var record = TrainEpoch(epoch, useRankSim: method.RankSim, useOrdinalEntropy: true);
-            schedule?.step();
+            var (loss, term) = TrainEpoch(model, objective, optimizer, trainX, trainY, batchOrder, stageOne);
+            var record = new EpochRecord(curve.Count + 1, loss, term, MeanAbsoluteError(model, valX, valY), Diagnose(model, valX, valY));
             curve.Add(record);
-            onEpoch(epoch, record);
-            if (record.ValMae < bestMae)
-            {
-                (bestMae, bestEpoch, sinceBest) = (record.ValMae, epoch, 0);
-                best = Snapshot();
-            }
-            else if (++sinceBest >= options.Patience)
-            {
-                break;
-            }
+            onEpoch(record.Epoch, record);
+            return record;
         }
 
-        Restore(best);
+        // Stage one (or the only stage): the whole model.
+        var optimizer = optim.Adam(model.parameters().Concat(objective.Parameters).ToList(), options.LearningRate);
+        var schedule = options.Schedule == LearningRateSchedule.Cosine ? optim.lr_scheduler.CosineAnnealingLR(optimizer, options.Epochs) : null;
+        int bestEpoch = TrainUntilNoBetter(model, options.Epochs, () => { var r = Epoch(optimizer, stageOne: true); schedule?.step(); return r; });
 
         // Regressor re-training: stage two trains a fresh last layer with re-weighting (SQINV + LDS unless the method has its own).
         if (method.Rrt)
         {
-            weights ??= training.Reweight(Reweighting.SqrtInverse, new KernelWindow());
-            fds = null;
+            objective = objective.ForRetraining(training);
             var trainable = RegressorRetraining.Prepare(model, model.Head, new Generator((ulong)seed + 2000));
-            optimizer = optim.Adam(trainable, options.LearningRate);
-            (bestMae, sinceBest) = (double.PositiveInfinity, 0);
-            int stageTwoEpochs = Math.Max(2, options.Epochs / 3);
-            for (int epoch = 1; epoch <= stageTwoEpochs; epoch++)
-            {
-                var record = TrainEpoch(curve.Count + 1, useRankSim: false, useOrdinalEntropy: false);
-                curve.Add(record);
-                onEpoch(curve.Count, record);
-                if (record.ValMae < bestMae)
-                {
-                    (bestMae, sinceBest) = (record.ValMae, 0);
-                    best = Snapshot();
-                }
-                else if (++sinceBest >= options.Patience)
-                {
-                    break;
-                }
-            }
-
-            Restore(best);
+            var retraining = optim.Adam(trainable, options.LearningRate);
+            TrainUntilNoBetter(model, Math.Max(2, options.Epochs / 3), () => Epoch(retraining, stageOne: false));
         }
 
         var (report, byBin) = Evaluate(model);
         return new RunResult(
             method.Name, seed, report, byBin, curve, bestEpoch, Diagnose(model, valX, valY), MeanAbsoluteError(model, valX, valY), watch.Elapsed.TotalSeconds);
+    }
 
-        EpochRecord TrainEpoch(int epoch, bool useRankSim, bool useOrdinalEntropy)
+    /// <summary>
+    /// Runs up to <paramref name="epochs"/> epochs, stopping after <see cref="ExperimentSettings.Patience"/> epochs without
+    /// a better validation MAE, and leaves <paramref name="model"/> with the weights of its best epoch; that epoch's number.
+    /// </summary>
+    private int TrainUntilNoBetter(Regressor model, int epochs, Func<EpochRecord> epoch)
+    {
+        double bestMae = double.PositiveInfinity;
+        int bestEpoch = 0, sinceBest = 0;
+        Dictionary<string, Tensor>? best = null;
+        for (int i = 0; i < epochs && sinceBest < options.Patience; i++)
         {
-            model.train();
-            fds?.train();
-            long n = trainX.shape[0];
-            var order = randperm(n, generator: batchOrder).to(device);
-            double lossSum = 0, rankSimSum = 0;
-            int batches = 0;
-            var epochFeatures = new List<(Tensor, Tensor)>();
-            for (long start = 0; start + 1 < n; start += options.BatchSize, batches++)
+            var record = epoch();
+            if (record.ValMae < bestMae)
             {
-                using var scope = NewDisposeScope();
-                var index = order[TensorIndex.Slice(start, Math.Min(start + options.BatchSize, n))];
-                var (x, y) = (trainX.index_select(0, index), trainY.index_select(0, index));
-                var features = model.Encode(x);
-                var pred = model.Head.call(fds is null ? features : fds.call(features, y)).squeeze(1);
-                var w = weights?.Lookup(y);
-                var regularizer = rankSim.call(features, y);
-                var loss = RegressionLoss(pred, y, w);
-                if (useRankSim)
-                {
-                    loss = loss + arm.Gamma * regularizer;
-                }
-
-                if (useOrdinalEntropy && ordinalEntropy is not null)
-                {
-                    loss = loss + arm.OrdinalEntropyWeight * ordinalEntropy.call(features, y);
-                }
-
-                optimizer.zero_grad();
-                loss.backward();
-                optimizer.step();
-                lossSum += loss.item<float>();
-                if (otherTerm is null)
-                {
-                    rankSimSum += regularizer.item<float>();
-                }
-                else
-                {
-                    using var noGrad = no_grad();
-                    rankSimSum += otherTerm.call(features.detach(), y).item<float>();
-                }
-                if (fds is not null)
-                {
-                    var kept = (features.detach().clone(), y.clone());
-                    scope.MoveToOuter(kept.Item1, kept.Item2);
-                    epochFeatures.Add(kept);
-                }
+                (bestMae, bestEpoch, sinceBest) = (record.ValMae, record.Epoch, 0);
+                Dispose(best);
+                best = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
             }
-
-            if (fds is not null)
+            else
             {
-                fds.EndEpoch(epochFeatures);
-                epochFeatures.ForEach(b => { b.Item1.Dispose(); b.Item2.Dispose(); });
+                sinceBest++;
             }
-
-            return new EpochRecord(epoch, lossSum / batches, rankSimSum / batches, MeanAbsoluteError(model, valX, valY), Diagnose(model, valX, valY));
         }
 
-        Dictionary<string, Tensor> Snapshot() => model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.detach().clone());
-
-        void Restore(Dictionary<string, Tensor>? state)
+        if (best is not null)
         {
-            if (state is not null)
+            model.load_state_dict(best);
+            Dispose(best);
+        }
+
+        return bestEpoch;
+
+        static void Dispose(Dictionary<string, Tensor>? state) => state?.Values.ToList().ForEach(t => t.Dispose());
+    }
+
+    /// <summary>
+    /// One pass over the training set in batches: the mean loss and the mean recorded RankSim term (NaN when none is
+    /// recorded). The sums stay on the device; the host reads them once, at the end.
+    /// </summary>
+    private (double Loss, double RankSimTerm) TrainEpoch(
+        Regressor model, Objective objective, optim.Optimizer optimizer, Tensor trainX, Tensor trainY, Generator batchOrder, bool stageOne)
+    {
+        model.train();
+        objective.Fds?.train();
+        long n = trainX.size(0);
+        var order = randperm(n, generator: batchOrder).to(trainX.device);
+        using var lossSum = zeros(1, device: trainX.device);
+        using var termSum = zeros(1, device: trainX.device);
+        int batches = 0;
+        var epochFeatures = new List<(Tensor, Tensor)>();
+        for (long start = 0; start + 1 < n; start += options.BatchSize, batches++)
+        {
+            using var scope = NewDisposeScope();
+            var index = order[TensorIndex.Slice(start, Math.Min(start + options.BatchSize, n))];
+            var (x, y) = (trainX.index_select(0, index), trainY.index_select(0, index));
+            var features = model.Encode(x);
+            var pred = model.Head.call(objective.Fds is null ? features : objective.Fds.call(features, y)).squeeze(1);
+            var (loss, term) = objective.Loss(pred, features, y, stageOne);
+            optimizer.zero_grad();
+            loss.backward();
+            optimizer.step();
+            lossSum.add_(loss.detach());
+            if (term is not null)
             {
-                model.load_state_dict(state);
+                termSum.add_(term);
+            }
+
+            if (objective.Fds is not null)
+            {
+                var kept = (features.detach().clone(), y.clone());
+                scope.MoveToOuter(kept.Item1, kept.Item2);
+                epochFeatures.Add(kept);
             }
         }
+
+        if (objective.Fds is not null)
+        {
+            objective.Fds.EndEpoch(epochFeatures);
+            epochFeatures.ForEach(b => { b.Item1.Dispose(); b.Item2.Dispose(); });
+        }
+
+        double meanTerm = objective.RecordsTerm(stageOne) ? termSum.item<float>() / batches : double.NaN;
+        return (lossSum.item<float>() / batches, meanTerm);
     }
 
     /// <summary>The generator of RankSim's subsampling in a run with this seed.</summary>

@@ -3,9 +3,11 @@
 # return uprobe on each exported at::_ops::<op>::call of libtorch_cpu.so (root, Linux tracefs). An outermost call is one
 # made while no other operator call is running on its thread: what TorchSharp (or autograd's engine) issues; the calls
 # it makes inside are nested. Counted as the hits of a process making 30 calls minus those of one making 10, over 20.
-# Usage: count-operator-calls-by-depth.sh BENCHMARK_BIN_DIR [reference] [B D]   (a Release build of RankSim.Benchmarks)
+# Usage: count-operator-calls.sh BENCHMARK_BIN_DIR [kernels|reference] [op-calls shape options, e.g. --batch 256 --dim 2048]
+# (a Release build of RankSim.Benchmarks; run as root)
 set -euo pipefail
 dir=$1; mode=${2:-kernels}; shift 2 || true
+flag=(); [ "$mode" = reference ] && flag=(--reference)
 lib=$dir/runtimes/linux-x64/native/libtorch_cpu.so
 T=/sys/kernel/tracing
 if [ ! -d $T/events/probe_libtorch_cpu ] || ! ls $T/events/probe_libtorch_cpu | grep -q __return; then
@@ -26,7 +28,7 @@ echo 1 > $T/events/probe_libtorch_cpu/enable
 hits() {
   local calls=$1; shift
   echo > $T/trace; echo 1 > $T/tracing_on
-  (cd "$dir" && dotnet RankSim.Benchmarks.dll --op-calls "$mode" "$calls" "$@" > /dev/null)
+  (cd "$dir" && dotnet RankSim.Benchmarks.dll op-calls "${flag[@]}" --calls "$calls" "$@" > /dev/null)
   echo 0 > $T/tracing_on
   # per thread: depth up on an entry, down on a return; prints "all outermost"
   grep -oE "^ *[^ ]+-[0-9]+ .* (op[0-9]+|ret[0-9]+__return): " $T/trace |

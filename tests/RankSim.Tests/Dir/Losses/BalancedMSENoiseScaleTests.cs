@@ -1,4 +1,4 @@
-namespace RankSim.Tests.Losses;
+namespace RankSim.Tests.Dir.Losses;
 
 /// <summary>
 /// BMC and GAI across the accepted range of the noise scale sigma, [1e-15, 1e15]: the loss and the gradient with respect

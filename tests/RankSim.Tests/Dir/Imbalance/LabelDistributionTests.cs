@@ -1,7 +1,7 @@
 using System.Text.Json;
 using RankSim.Tests.Fixtures;
 
-namespace RankSim.Tests.Imbalance;
+namespace RankSim.Tests.Dir.Imbalance;
 
 public class LabelDistributionTests
 {

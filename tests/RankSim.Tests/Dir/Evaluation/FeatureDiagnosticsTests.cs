@@ -1,4 +1,4 @@
-namespace RankSim.Tests.Evaluation;
+namespace RankSim.Tests.Dir.Evaluation;
 
 public class FeatureDiagnosticsTests
 {

@@ -2,7 +2,7 @@ using System.Text.Json;
 using RankSim.Tests.Fixtures;
 using Reduction = TorchSharp.torch.nn.Reduction;
 
-namespace RankSim.Tests;
+namespace RankSim.Tests.Core;
 
 public abstract class RankSimLossTests(bool referencePath) : BothPaths(referencePath)
 {

@@ -1,4 +1,4 @@
-namespace RankSim.Tests;
+namespace RankSim.Tests.Core;
 
 public abstract class RankSimLossValidationTests(bool referencePath) : BothPaths(referencePath)
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using RankSim.Tests.Fixtures;
 
-namespace RankSim.Tests.Losses;
+namespace RankSim.Tests.Dir.Losses;
 
 public class BalancedMSETests
 {

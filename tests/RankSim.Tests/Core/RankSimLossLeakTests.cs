@@ -1,4 +1,4 @@
-namespace RankSim.Tests;
+namespace RankSim.Tests.Core;
 
 public abstract class RankSimLossLeakTests(bool referencePath) : BothPaths(referencePath)
 {

@@ -1,4 +1,4 @@
-namespace RankSim.Tests.Training;
+namespace RankSim.Tests.Dir.Training;
 
 public class RegressorRetrainingTests
 {

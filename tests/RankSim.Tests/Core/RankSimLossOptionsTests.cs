@@ -1,6 +1,6 @@
 using Reduction = TorchSharp.torch.nn.Reduction;
 
-namespace RankSim.Tests;
+namespace RankSim.Tests.Core;
 
 /// <summary>The options of <see cref="RankSimLoss"/> beyond the paper (centered cosine, soft ranks) on both paths.</summary>
 public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(referencePath)

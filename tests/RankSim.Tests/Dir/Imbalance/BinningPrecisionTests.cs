@@ -1,4 +1,4 @@
-namespace RankSim.Tests.Imbalance;
+namespace RankSim.Tests.Dir.Imbalance;
 
 /// <summary>
 /// A label gets the same bin whether it arrives as float16, bfloat16, float32 or float64: labels that sit on a decimal

@@ -1,4 +1,4 @@
-namespace RankSim.Tests.Imbalance;
+namespace RankSim.Tests.Dir.Imbalance;
 
 public class FeatureDistributionSmoothingTests
 {

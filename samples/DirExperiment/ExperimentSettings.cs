@@ -24,7 +24,7 @@ internal sealed class ExperimentSettings : CommandSettings
     public string? LabelColumn { get; init; }
 
     [CommandOption("--methods <LIST>")]
-    [Description("Comma-separated methods; each is Vanilla or a '+'-joined combination of ranksim, sqinv, inv, lds, fds, focal, bmc, rrt. A method with RankSim also runs without it, for the paired comparison")]
+    [Description("Comma-separated methods; each is Vanilla or a '+'-joined combination of ranksim, oe, sqinv, inv, lds, fds, focal, bmc, rrt. A method with RankSim or OE also runs without them, for the paired comparison")]
     [DefaultValue(DefaultMethods)]
     public string MethodList { get; init; } = DefaultMethods;
 

@@ -26,7 +26,7 @@ internal static class InputValidation
     public const double MaxLambda = 1e30;
 
     /// <summary>
-    /// Scores for a ranker (<see cref="BlackboxRank.Apply"/>, <see cref="SoftRank.Apply"/>): 1-D [N] or 2-D [R, N],
+    /// Scores for a ranker (<see cref="BlackboxRank.Apply(TorchSharp.torch.Tensor, double)"/>, <see cref="SoftRank.Apply"/>): 1-D [N] or 2-D [R, N],
     /// floating point, not empty, dense with data, finite. Call <see cref="RequireLive"/> first.
     /// </summary>
     public static void RequireRankScores(Tensor scores, string name)

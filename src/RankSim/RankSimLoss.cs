@@ -107,7 +107,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// +-2^53, a disposed generator, or (with <see cref="CheckFinite"/>) NaN or infinite values.
     /// </exception>
     public override Tensor forward(Tensor features, Tensor labels) =>
-        Compute(features, labels, Ranking, Similarity, Reduction, SubsampleDistinctLabels, LabelTies, _generator, CheckFinite);
+        Evaluate(features, labels, Ranking, Similarity, Reduction, SubsampleDistinctLabels, LabelTies, _generator, CheckFinite);
 
     /// <summary>The loss for the given settings, shared with the functional form.</summary>
     internal static Tensor Compute(
@@ -124,7 +124,26 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         InputValidation.RequireDefined(reduction, nameof(reduction));
         InputValidation.RequireDefined(similarity, nameof(similarity));
         InputValidation.RequireDefined(labelTies, nameof(labelTies));
-        Validate(features, labels, generator, checkFinite);
+        return Evaluate(features, labels, ranking, similarity, reduction, subsampleDistinctLabels, labelTies, generator, checkFinite);
+    }
+
+    /// <summary>
+    /// The loss for options already checked (by the constructor, or by <see cref="Compute"/>): checks the tensors and the
+    /// generator, which can change between calls, and computes.
+    /// </summary>
+    private static Tensor Evaluate(
+        Tensor features,
+        Tensor labels,
+        FeatureRanking ranking,
+        FeatureSimilarity similarity,
+        Reduction reduction,
+        bool subsampleDistinctLabels,
+        RankTies labelTies,
+        Generator? generator,
+        bool checkFinite)
+    {
+        InputValidation.RequireFeaturesAndLabels(features, labels, checkFinite);
+        InputValidation.RequireGenerator(generator, nameof(generator));
 
         using var scope = NewDisposeScope();
         long batch = features.size(0);
@@ -162,11 +181,5 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         // with libtorch's message.
         loss = similarity == FeatureSimilarity.DotProduct ? SavedInputCheck.Attach(loss, features) : loss;
         return loss.MoveToOuterDisposeScope();
-    }
-
-    private static void Validate(Tensor features, Tensor labels, Generator? generator, bool checkFinite)
-    {
-        InputValidation.RequireFeaturesAndLabels(features, labels, checkFinite);
-        InputValidation.RequireGenerator(generator, nameof(generator));
     }
 }

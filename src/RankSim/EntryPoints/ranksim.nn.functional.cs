@@ -67,12 +67,8 @@ public static partial class ranksim
             /// <param name="interpolation_lambda">Interpolation strength lambda of the backward pass, in (0, 1e30] (default 2).</param>
             /// <returns>Ranks in {1/N, ..., 1}, the shape of the scores.</returns>
             /// <exception cref="ArgumentException">A tensor that does not fit, or lambda out of range.</exception>
-            public static Tensor blackbox_rank(Tensor scores, double interpolation_lambda = 2.0)
-            {
-                InputValidation.RequireLive(scores, nameof(scores));
-                InputValidation.RequireLambda(interpolation_lambda, nameof(interpolation_lambda));
-                return BlackboxRank.Apply(scores, interpolation_lambda);
-            }
+            public static Tensor blackbox_rank(Tensor scores, double interpolation_lambda = 2.0) =>
+                BlackboxRank.Apply(scores, interpolation_lambda, nameof(interpolation_lambda));
 
             /// <summary>
             /// Soft ranks (Blondel et al., ICML 2020, quadratic regularization), by default as

@@ -75,13 +75,19 @@ public sealed class OrdinalEntropyLoss : Loss<Tensor, Tensor, Tensor>
     /// +-2^53, or (with <see cref="CheckFinite"/>) NaN or infinite values.
     /// </exception>
     public override Tensor forward(Tensor features, Tensor labels) =>
-        Compute(features, labels, DiversityWeight, TightnessWeight, CheckFinite);
+        Evaluate(features, labels, DiversityWeight, TightnessWeight, CheckFinite);
 
-    /// <summary>The loss for the given settings, shared with the functional form.</summary>
+    /// <summary>The functional form: checks the weights (named as its parameters), then computes.</summary>
     internal static Tensor Compute(Tensor features, Tensor labels, double diversityWeight, double tightnessWeight, bool checkFinite)
     {
-        RequireWeight(diversityWeight, nameof(diversityWeight));
-        RequireWeight(tightnessWeight, nameof(tightnessWeight));
+        RequireWeight(diversityWeight, "diversity_weight");
+        RequireWeight(tightnessWeight, "tightness_weight");
+        return Evaluate(features, labels, diversityWeight, tightnessWeight, checkFinite);
+    }
+
+    /// <summary>The loss for weights already checked (by the constructor, or by <see cref="Compute"/>).</summary>
+    private static Tensor Evaluate(Tensor features, Tensor labels, double diversityWeight, double tightnessWeight, bool checkFinite)
+    {
         InputValidation.RequireFeaturesAndLabels(features, labels, checkFinite);
 
         using var scope = NewDisposeScope();

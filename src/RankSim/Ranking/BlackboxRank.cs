@@ -38,10 +38,19 @@ internal static class BlackboxRank
     /// raises, as for libtorch's functions.
     /// </returns>
     /// <exception cref="ArgumentException">A null, empty, non-floating, non-finite or wrongly shaped tensor, or lambda not a finite positive number.</exception>
-    public static Tensor Apply(Tensor scores, double interpolationLambda)
+    public static Tensor Apply(Tensor scores, double interpolationLambda) => Apply(scores, interpolationLambda, nameof(interpolationLambda));
+
+    /// <summary><see cref="Apply(Tensor, double)"/>, naming lambda as the caller's parameter in an exception.</summary>
+    internal static Tensor Apply(Tensor scores, double interpolationLambda, string lambdaName)
+    {
+        InputValidation.RequireLambda(interpolationLambda, lambdaName);
+        return Rank(scores, interpolationLambda);
+    }
+
+    /// <summary>The ranks for a lambda already checked (by <see cref="BlackboxRanker"/>'s constructor): checks the scores.</summary>
+    internal static Tensor Rank(Tensor scores, double interpolationLambda)
     {
         InputValidation.RequireLive(scores, nameof(scores));
-        InputValidation.RequireLambda(interpolationLambda, nameof(interpolationLambda));
         InputValidation.RequireRankScores(scores, nameof(scores));
         return SavedInputCheck.Attach(BlackboxRankFunction.Apply(scores, interpolationLambda, perRow: false), scores);
     }

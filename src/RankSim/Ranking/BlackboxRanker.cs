@@ -38,5 +38,5 @@ public sealed class BlackboxRanker : nn.Module<Tensor, Tensor>
     /// reaches the scores in their own dtype.
     /// </returns>
     /// <exception cref="ArgumentException">A null, disposed, empty, non-floating, non-finite or wrongly shaped tensor.</exception>
-    public override Tensor forward(Tensor input) => BlackboxRank.Apply(input, InterpolationLambda);
+    public override Tensor forward(Tensor input) => BlackboxRank.Rank(input, InterpolationLambda);
 }

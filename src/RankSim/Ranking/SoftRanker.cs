@@ -45,13 +45,19 @@ public sealed class SoftRanker : nn.Module<Tensor, Tensor>
     /// <param name="input">Floating-point values, [N] or [R, N] with N &gt;= 1, finite, on any device.</param>
     /// <returns>Soft ranks, the shape of the values; float64 for float64 values, float32 otherwise.</returns>
     /// <exception cref="ArgumentException">A null, disposed, empty, non-floating, non-finite or wrongly shaped tensor.</exception>
-    public override Tensor forward(Tensor input) => Rank(input, RegularizationStrength, Descending, Normalized);
+    public override Tensor forward(Tensor input) => Evaluate(input, RegularizationStrength, Descending, Normalized);
 
-    /// <summary>The conversion to the requested convention, shared with the functional form.</summary>
+    /// <summary>The functional form: checks epsilon (named as its <c>regularization_strength</c>), then ranks.</summary>
     internal static Tensor Rank(Tensor input, double regularizationStrength, bool descending, bool normalized)
     {
+        SoftRank.RequireRegularization(regularizationStrength, "regularization_strength");
+        return Evaluate(input, regularizationStrength, descending, normalized);
+    }
+
+    /// <summary>The ranks in the requested convention, for an epsilon already checked: checks the values.</summary>
+    private static Tensor Evaluate(Tensor input, double regularizationStrength, bool descending, bool normalized)
+    {
         InputValidation.RequireLive(input, nameof(input));
-        SoftRank.RequireRegularization(regularizationStrength, nameof(regularizationStrength));
         InputValidation.RequireRankScores(input, nameof(input));
         using var scope = NewDisposeScope();
 

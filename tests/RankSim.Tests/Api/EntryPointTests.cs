@@ -186,6 +186,27 @@ public abstract class EntryPointTests(bool referencePath) : BothPaths(referenceP
     }
 
     [Fact]
+    public void EachEntryPointChecksItsOptionsOnceAndNamesThemAsItsParameters()
+    {
+        using var scope = NewDisposeScope();
+        var scores = randn(3, 4, generator: new Generator(3));
+        FluentActions.Invoking(() => ranksim.nn.functional.blackbox_rank(scores, 0)).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("interpolation_lambda");
+        FluentActions.Invoking(() => new BlackboxRanker(0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("interpolationLambda");
+        FluentActions.Invoking(() => ranksim.nn.functional.soft_rank(scores, 0)).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("regularization_strength");
+        FluentActions.Invoking(() => new SoftRanker(0)).Should().Throw<ArgumentOutOfRangeException>().WithParameterName("regularizationStrength");
+        FluentActions.Invoking(() => ranksim.nn.functional.ranksim_loss(scores, arange(3), similarity: (FeatureSimilarity)9)).Should()
+            .Throw<ArgumentException>().WithParameterName("similarity");
+        FluentActions.Invoking(() => ranksim.nn.functional.ordinal_entropy_loss(scores, arange(3), diversity_weight: -1)).Should()
+            .Throw<ArgumentOutOfRangeException>().WithParameterName("diversity_weight");
+
+        // The modules' calls check their tensors.
+        FluentActions.Invoking(() => new BlackboxRanker().call(zeros(2, 2, 2))).Should().Throw<ArgumentException>().WithParameterName("scores");
+        FluentActions.Invoking(() => new SoftRanker().call(zeros(2, 0))).Should().Throw<ArgumentException>().WithParameterName("input");
+    }
+
+    [Fact]
     public void SoftRankFollowsTorchsortsConventionByDefault()
     {
         using var scope = NewDisposeScope();

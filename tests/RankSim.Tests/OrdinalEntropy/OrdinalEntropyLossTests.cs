@@ -249,7 +249,7 @@ public abstract class OrdinalEntropyLossTests(bool referencePath) : BothPaths(re
         withNaN[1, 1] = tensor(float.NaN);
         FluentActions.Invoking(() => loss.call(withNaN, labels)).Should().Throw<ArgumentException>().WithMessage("*NaN*");
         FluentActions.Invoking(() => ranksim.nn.functional.ordinal_entropy_loss(features, labels, diversity_weight: -1))
-            .Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "diversityWeight");
+            .Should().Throw<ArgumentOutOfRangeException>().Where(e => e.ParamName == "diversity_weight");
     }
 
     [Fact]

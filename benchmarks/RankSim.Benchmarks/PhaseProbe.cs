@@ -15,7 +15,7 @@ internal static class PhaseProbe
         var y = labels.to(ScalarType.Float64).reshape(-1, 1);
         var kept = DistinctLabelSampler.Sample(y, generator)!;
         var keptLabels = y.index_select(0, kept);
-        var labelRanks = LabelSimilarity.Ranks(keptLabels, RankTies.IndexOrder);
+        var labelRanks = LabelSimilarity.DistanceRanks(keptLabels, RankTies.IndexOrder);
         var detached = features.detach();
         var normalized = nn.functional.normalize(detached.index_select(0, kept), dim: 1);
         var upstream = randn(kept.shape[0], kept.shape[0], generator: new Generator(3));
@@ -27,9 +27,9 @@ internal static class PhaseProbe
             ("matrix floor: (G + G^T) n, [M, M] x [M, D]", () => upstream.mm(normalized).Dispose()),
             ("finite check of [B, D]", () => InputValidation.RequireFinite(features, "features")),
             ("sample distinct labels", () => DistinctLabelSampler.Sample(y, generator)!.Dispose()),
-            ("label ranks [M, M]", () => LabelSimilarity.Ranks(keptLabels, RankTies.IndexOrder).Dispose()),
-            ("similarity forward (gather, normalize, n n^T)", () => { using var s = NewDisposeScope(); FeatureSimilarities.Pairwise(detached, FeatureSimilarity.Cosine, kept); }),
-            ("similarity + objective forward", () => { using var s = NewDisposeScope(); RankSimObjective.Blackbox(FeatureSimilarities.Pairwise(detached, FeatureSimilarity.Cosine, kept), labelRanks, 2.0, nn.Reduction.Sum, PerturbationScaling.Paper); }),
+            ("label ranks [M, M]", () => LabelSimilarity.DistanceRanks(keptLabels, RankTies.IndexOrder).Dispose()),
+            ("similarity forward (gather, normalize, n n^T)", () => { using var s = NewDisposeScope(); SimilarityMatrix.Pairwise(detached, FeatureSimilarity.Cosine, kept); }),
+            ("similarity + objective forward", () => { using var s = NewDisposeScope(); RankSimObjective.Blackbox(SimilarityMatrix.Pairwise(detached, FeatureSimilarity.Cosine, kept), labelRanks, 2.0, nn.Reduction.Sum, PerturbationScaling.Paper); }),
             ("RankSimLoss forward", () => { using var s = NewDisposeScope(); loss.call(features, labels); }),
             ("RankSimLoss forward + backward, .grad = null", () => { features.grad?.Dispose(); features.grad = null; using var s = NewDisposeScope(); loss.call(features, labels).backward(); }),
             ("RankSimLoss forward + backward, accumulating into .grad", () => { using var s = NewDisposeScope(); loss.call(features, labels).backward(); }),

@@ -173,8 +173,8 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         }
 
         // Label ranks first: on the CPU they are a managed kernel, best run before libtorch's threads get busy with S.
-        var labelRanks = LabelSimilarity.Ranks(y, labelTies, integerLabels: !InputValidation.IsFloatingPoint(labels.dtype));
-        var similarities = FeatureSimilarities.Pairwise(f, similarity, kept);
+        var labelRanks = LabelSimilarity.DistanceRanks(y, labelTies, integerLabels: !InputValidation.IsFloatingPoint(labels.dtype));
+        var similarities = SimilarityMatrix.Pairwise(f, similarity, kept);
         var loss = ranking.Objective(similarities, labelRanks, reduction);
 
         // The dot product may save the caller's features themselves: an in-place change before backward then fails there

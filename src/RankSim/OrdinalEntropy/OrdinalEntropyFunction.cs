@@ -41,9 +41,9 @@ internal sealed class OrdinalEntropyFunction : autograd.SingleTensorFunction<Ord
         long batch = z.size(0), groups = counts.size(0);
 
         // n = z / max(|z|, eps), |z| = s |z / s| with s the row's largest magnitude: denominator * s = max(|z|, eps).
-        var scale = FeatureSimilarities.RowScale(z);
+        var scale = SimilarityMatrix.RowScale(z);
         var n = z.detach() / scale;
-        var denominator = n.norm(1, keepdim: true).maximum(scale.reciprocal().mul_(FeatureSimilarities.NormalizationEpsilon));
+        var denominator = n.norm(1, keepdim: true).maximum(scale.reciprocal().mul_(SimilarityMatrix.NormalizationEpsilon));
         n.div_(denominator);
 
         var centers = GroupSums(n, inverse, groups).div_(counts.unsqueeze(1));

@@ -5,7 +5,7 @@ namespace RankSim;
 
 /// <summary>
 /// c = x / s - mean over rows of (x / s) for the kept rows x [M, D] of features [B, D], with s given (the largest
-/// magnitude of x, <see cref="FeatureSimilarities.CenterScale"/>), as one custom autograd function of tensor operations
+/// magnitude of x, <see cref="SimilarityMatrix.CenterScale"/>), as one custom autograd function of tensor operations
 /// (any device). Its backward treats s as a constant: dL/dx = (g - mean over rows of g) / s, scattered into a [B, D]
 /// gradient (zero for rows not kept). That is the exact gradient of anything that does not change when c is scaled,
 /// which the cosine of c is, when its norm floor is applied in the units of x (eps / s in those of c): use it only there.

@@ -9,7 +9,7 @@ namespace RankSim;
 /// autograd function. Its backward pass needs one matrix product where autograd's generic graph needs two: for the
 /// upstream gradient G, dL/dn = (G + G^T) n. The normalization's Jacobian is applied directly,
 /// dL/df = (dn - n (n . dn)) / max(||f||, eps) per row, with ||f|| computed as s ||f / s|| (s the row's largest
-/// magnitude, see <see cref="FeatureSimilarities.RowScale"/>) so that it neither overflows nor underflows; for an all-zero
+/// magnitude, see <see cref="SimilarityMatrix.RowScale"/>) so that it neither overflows nor underflows; for an all-zero
 /// row n = 0 and this is dn / eps, finite, as <c>normalize</c>'s own backward gives. Rows that were not kept get a zero
 /// gradient. Float32 features on the CPU take the row kernels of <see cref="GramRows"/> for everything but the two matrix
 /// products (where <see cref="GramRows.Takes"/> says so); everything else takes the tensor formulas below. The
@@ -45,7 +45,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         if (kernel)
         {
             // n is always a new tensor (gathered rows), so nothing of the caller's is saved.
-            double epsilon = FeatureSimilarities.NormalizationEpsilon / (inputScale is null ? 1.0 : inputScale.to(ScalarType.Float64).item<double>());
+            double epsilon = SimilarityMatrix.NormalizationEpsilon / (inputScale is null ? 1.0 : inputScale.to(ScalarType.Float64).item<double>());
             var (n, denominators, scales) = GramRows.Normalize(RowBlocks.Contiguous(features), rows, cosine, epsilon);
             ctx.save_for_backward([n.MoveToOuterDisposeScope(), rows!, denominators?.MoveToOuterDisposeScope()!, scales?.MoveToOuterDisposeScope()!]);
             return n.mm(n.t()).MoveToOuterDisposeScope();
@@ -64,9 +64,9 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         // n = f / max(||f||, eps), as normalize computes it, with ||f|| = s ||f / s|| so that it neither overflows nor
         // underflows: denominator = max(||f / s||, eps / s), and s * denominator = max(||f||, eps). Features given in
         // units of 1 / inputScale have their floor at eps / inputScale (infinite where that overflows: n = 0).
-        var scale = FeatureSimilarities.RowScale(kept);
+        var scale = SimilarityMatrix.RowScale(kept);
         var scaled = kept / scale;
-        var floor = scale.reciprocal().mul_(FeatureSimilarities.NormalizationEpsilon);
+        var floor = scale.reciprocal().mul_(SimilarityMatrix.NormalizationEpsilon);
         var denominator = scaled.norm(1, keepdim: true).maximum(inputScale is null ? floor : floor.div_(inputScale));
         var normalized = scaled.div_(denominator);
         ctx.save_for_backward([normalized.MoveToOuterDisposeScope(), rows!, denominator.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope()]);

@@ -41,9 +41,9 @@ internal static class LabelSimilarity
     /// Ascending ranks [M, M] of the label distances along each row (the ranks of L), for labels [M, K] in a floating
     /// dtype. Finite scalar labels on the CPU are ranked by <see cref="ScalarLabelRanker"/> without forming the matrix
     /// (unless their distances overflow); everything else by <see cref="RanksByTensors"/>, with the rows ranked by
-    /// <see cref="RankSim.Ranks.Rows"/>. The ranks are the same. <paramref name="integerLabels"/>: as for <see cref="Distances"/>.
+    /// <see cref="Ranks.Rows"/>. The ranks are the same. <paramref name="integerLabels"/>: as for <see cref="Distances"/>.
     /// </summary>
-    public static Tensor Ranks(Tensor labels, RankTies ties, bool integerLabels = false)
+    public static Tensor DistanceRanks(Tensor labels, RankTies ties, bool integerLabels = false)
     {
         var ranks = ScalarLabelRanker.Takes(labels) ? ScalarLabelRanker.TryRank(labels, ties) : null;
         if (ranks is not null)
@@ -52,13 +52,13 @@ internal static class LabelSimilarity
         }
 
         using var scope = NewDisposeScope();
-        return RankSim.Ranks.Rows(Distances(labels, integerLabels), descending: false, ties).MoveToOuterDisposeScope();
+        return Ranks.Rows(Distances(labels, integerLabels), descending: false, ties).MoveToOuterDisposeScope();
     }
 
-    /// <summary>The ranks of <see cref="Ranks"/> by tensor operations on any device: the matrix of <see cref="Distances"/>, ranked.</summary>
+    /// <summary>The ranks of <see cref="DistanceRanks"/> by tensor operations on any device: the matrix of <see cref="Distances"/>, ranked.</summary>
     public static Tensor RanksByTensors(Tensor labels, RankTies ties)
     {
         using var scope = NewDisposeScope();
-        return RankSim.Ranks.Ascending(Distances(labels), ties).MoveToOuterDisposeScope();
+        return Ranks.Ascending(Distances(labels), ties).MoveToOuterDisposeScope();
     }
 }

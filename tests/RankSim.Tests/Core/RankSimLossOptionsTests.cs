@@ -75,10 +75,10 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
         var upstream = randn(6, 6, dtype: ScalarType.Float64, generator: generator);
         var rows = tensor(new long[] { 0, 2, 3, 5, 7, 9 });
         var input = features.clone().requires_grad_();
-        (FeatureSimilarities.Pairwise(input, FeatureSimilarity.CenteredCosine, rows) * upstream).sum().backward();
+        (SimilarityMatrix.Pairwise(input, FeatureSimilarity.CenteredCosine, rows) * upstream).sum().backward();
         var analytic = input.grad!.Doubles();
 
-        double Objective(Tensor f) => (FeatureSimilarities.Pairwise(f, FeatureSimilarity.CenteredCosine, rows) * upstream).sum().item<double>();
+        double Objective(Tensor f) => (SimilarityMatrix.Pairwise(f, FeatureSimilarity.CenteredCosine, rows) * upstream).sum().item<double>();
         const double h = 1e-6;
         var numeric = new double[40];
         for (int k = 0; k < 40; k++)

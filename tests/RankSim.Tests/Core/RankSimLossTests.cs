@@ -66,7 +66,7 @@ public abstract class RankSimLossTests(bool referencePath) : BothPaths(reference
         const double lambda = 2.0;
 
         // The gradient G that the ranker hands to S, taken at S as a leaf.
-        var s = FeatureSimilarities.Pairwise(features.detach(), FeatureSimilarity.Cosine).requires_grad_();
+        var s = SimilarityMatrix.Pairwise(features.detach(), FeatureSimilarity.Cosine).requires_grad_();
         var labelRanks = Ranks.Ascending(LabelSimilarity.Distances(labels.unsqueeze(1)), RankTies.IndexOrder);
         (BlackboxRank.Apply(s, lambda) - labelRanks).square().mean([1]).sum().backward();
         var g = s.grad!.detach();
@@ -75,7 +75,7 @@ public abstract class RankSimLossTests(bool referencePath) : BothPaths(reference
         new RankSimLoss(FeatureRanking.Blackbox(lambda)).call(features, labels).backward();
         var analytic = features.grad!.Doubles();
 
-        double Objective(Tensor f) => (g * FeatureSimilarities.Pairwise(f, FeatureSimilarity.Cosine)).sum().item<double>();
+        double Objective(Tensor f) => (g * SimilarityMatrix.Pairwise(f, FeatureSimilarity.Cosine)).sum().item<double>();
         const double h = 1e-6;
         var numeric = new double[analytic.Length];
         var baseValues = features.detach().clone();

@@ -169,7 +169,7 @@ public class CpuKernelTests
         {
             foreach (var ties in new[] { RankTies.IndexOrder, RankTies.Average })
             {
-                using var dispatched = LabelSimilarity.Ranks(labels, ties);
+                using var dispatched = LabelSimilarity.DistanceRanks(labels, ties);
                 using var reference = LabelSimilarity.RanksByTensors(labels, ties);
                 dispatched.Doubles().Should().Equal(reference.Doubles());
             }
@@ -181,7 +181,7 @@ public class CpuKernelTests
     {
         using var labels = tensor(new[] { 3e38f, -3e38f, 0f, 3e38f, 1f, -3e38f }).unsqueeze(1);
         ScalarLabelRanker.TryRank(labels, RankTies.IndexOrder).Should().BeNull();
-        using var dispatched = LabelSimilarity.Ranks(labels, RankTies.IndexOrder);
+        using var dispatched = LabelSimilarity.DistanceRanks(labels, RankTies.IndexOrder);
         using var reference = LabelSimilarity.RanksByTensors(labels, RankTies.IndexOrder);
         dispatched.Floats().Should().Equal(reference.Floats());
     }
@@ -201,7 +201,7 @@ public class CpuKernelTests
             using var unscaled = Ranks.Ascending(LabelSimilarity.Distances(labels, integerLabels: true), ties);
             using var scaled = Ranks.Ascending(LabelSimilarity.Distances(labels), ties);
             unscaled.Doubles().Should().Equal(scaled.Doubles(), $"K={k} ties={ties}");
-            using var dispatched = LabelSimilarity.Ranks(labels, ties, integerLabels: true);
+            using var dispatched = LabelSimilarity.DistanceRanks(labels, ties, integerLabels: true);
             dispatched.Doubles().Should().Equal(scaled.Doubles(), $"K={k} ties={ties}");
         }
     }

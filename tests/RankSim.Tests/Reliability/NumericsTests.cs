@@ -83,7 +83,7 @@ public abstract class NumericsTests(bool referencePath) : BothPaths(referencePat
         using var scope = NewDisposeScope();
         var features = tensor(new[] { 0.0, 0.0, 1.0, 0.0, 0.6, 0.8 }, dtype: dtype).reshape(3, 2).requires_grad_();
         var upstream = tensor(new[] { 0.0, 1.0, 2.0, 1.0, 0.0, 0.5, 2.0, 0.5, 0.0 }, dtype: dtype).reshape(3, 3);
-        var similarity = FeatureSimilarities.Pairwise(features, FeatureSimilarity.Cosine, null);
+        var similarity = SimilarityMatrix.Pairwise(features, FeatureSimilarity.Cosine, null);
         (similarity * upstream).sum().backward();
 
         // dL/dn_0 = sum_j (G_0j + G_j0) n_j = 2 * (1 * [1, 0] + 2 * [0.6, 0.8]) = [4.4, 3.2].

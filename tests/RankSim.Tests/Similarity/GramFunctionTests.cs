@@ -26,7 +26,7 @@ public class GramFunctionTests
         var expected = n.mm(n.t());
         (expected * upstream).sum().backward();
 
-        var similarity = FeatureSimilarities.Pairwise(features, cosine ? FeatureSimilarity.Cosine : FeatureSimilarity.DotProduct, rows);
+        var similarity = SimilarityMatrix.Pairwise(features, cosine ? FeatureSimilarity.Cosine : FeatureSimilarity.DotProduct, rows);
         (similarity * upstream).sum().backward();
 
         similarity.Doubles().Zip(expected.Doubles(), (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-12);
@@ -90,7 +90,7 @@ public class GramFunctionTests
     {
         using var features = randn(4, 5, generator: new Generator(2));
         features[2] = zeros(5);
-        using var similarity = FeatureSimilarities.Pairwise(features, FeatureSimilarity.Cosine);
+        using var similarity = SimilarityMatrix.Pairwise(features, FeatureSimilarity.Cosine);
         similarity[2].Floats().Should().OnlyContain(v => v == 0);
         similarity.Floats().Should().OnlyContain(v => float.IsFinite(v));
     }

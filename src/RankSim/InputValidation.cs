@@ -1,4 +1,3 @@
-using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -94,19 +93,7 @@ internal static class InputValidation
     /// </summary>
     public static void RequireFinite(Tensor tensor, string name)
     {
-        if (!IsFloatingPoint(tensor.dtype) || CpuKernels.AllFinite(tensor) is true)
-        {
-            return;
-        }
-
-        // Fast path: one sum (float32 and float64 in their own dtype, without a converted copy; float16 and bfloat16
-        // accumulated in float32), finite unless a NaN or infinity is present or the sum of large finite values overflows.
-        // Only a non-finite sum pays for the exact element-wise check.
-        using var scope = NewDisposeScope();
-        var values = tensor.detach();
-        var sum = values.dtype is ScalarType.Float32 or ScalarType.Float64 ? values.sum() : values.sum(ScalarType.Float32);
-        double total = sum.dtype == ScalarType.Float64 ? sum.item<double>() : sum.item<float>();
-        if (!double.IsFinite(total) && !values.isfinite().all().item<bool>())
+        if (IsFloatingPoint(tensor.dtype) && !Dispatch.Scan(tensor).AllFinite(tensor))
         {
             throw new ArgumentException($"{name} contains NaN or infinite values.", name);
         }
@@ -118,7 +105,7 @@ internal static class InputValidation
     /// </summary>
     public static void RequireFiniteResult(Tensor result, string what)
     {
-        if (!IsFloatingPoint(result.dtype) || (CpuKernels.AllFinite(result) ?? result.detach().isfinite().all().item<bool>()))
+        if (!IsFloatingPoint(result.dtype) || Dispatch.Scan(result).AllFinite(result))
         {
             return;
         }
@@ -219,18 +206,12 @@ internal static class InputValidation
             return;
         }
 
-        bool within = CpuKernels.AllWithin(labels, MaxExactInteger) ?? WithinByLibtorch(labels);
+        bool within = Dispatch.Scan(labels).AllWithin(labels, MaxExactInteger);
         if (!within)
         {
             throw new ArgumentException(
                 $"{name} holds integers beyond +-2^53 ({MaxExactInteger}), which float64 cannot represent exactly; labels that far apart would merge. Rescale or shift them.", name);
         }
-    }
-
-    private static bool WithinByLibtorch(Tensor labels)
-    {
-        using var scope = NewDisposeScope();
-        return !labels.gt(MaxExactInteger).logical_or_(labels.lt(-MaxExactInteger)).any().item<bool>();
     }
 
     /// <summary>

@@ -165,7 +165,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         var labelDtype = InputValidation.IsFloatingPoint(y.dtype) ? BlackboxRank.WorkingDtype(y.dtype) : ScalarType.Float64;
         y = y.dtype == labelDtype ? y : y.to(labelDtype);
 
-        // Each step below is computed by a CPU primitive or by its tensor formula; each asks CpuKernels, which alone decides.
+        // Each step below is computed by a CPU kernel or by its tensor formula, as Dispatch alone decides.
         var kept = subsampleDistinctLabels ? DistinctLabelSampler.Sample(y, generator) : null;
         if (kept is not null)
         {

@@ -1,5 +1,3 @@
-using TorchSharp;
-using static TorchSharp.torch;
 
 namespace RankSim.Cpu;
 
@@ -44,22 +42,6 @@ internal static class CpuKernels
         ReferenceInThisFlow.Value = reference;
         return new Restore(previous);
     }
-
-    /// <summary>Whether every value of <paramref name="tensor"/> is finite; null when no kernel reads it (the caller uses libtorch).</summary>
-    public static bool? AllFinite(Tensor tensor) =>
-        Enabled && tensor.device_type == DeviceType.CPU && tensor.is_contiguous() && FitsOneSpan(tensor.numel(), tensor.ElementSize)
-            ? FiniteScan.AllFinite(tensor)
-            : null;
-
-    /// <summary>
-    /// Whether every value of an int64 tensor lies in [-<paramref name="bound"/>, <paramref name="bound"/>]; null when
-    /// no kernel reads it (the caller uses libtorch).
-    /// </summary>
-    public static bool? AllWithin(Tensor tensor, long bound) =>
-        Enabled && tensor.device_type == DeviceType.CPU && tensor.dtype == ScalarType.Int64 && tensor.is_contiguous()
-            && FitsOneSpan(tensor.numel(), sizeof(long))
-            ? FiniteScan.AllWithin(tensor, bound)
-            : null;
 
     /// <summary>Whether <paramref name="elements"/> values of <paramref name="elementBytes"/> bytes fit one span.</summary>
     public static bool FitsOneSpan(long elements, long elementBytes) => elements <= MaxSpanBytes / elementBytes;

@@ -16,21 +16,19 @@ internal static class FiniteScan
     private const int SingleExponent = 0x7F80_0000;
     private const long DoubleExponent = 0x7FF0_0000_0000_0000;
 
-    /// <summary>Whether every value is finite; null when the tensor is not one this scan reads (other device, dtype or layout).</summary>
-    public static bool? AllFinite(Tensor tensor)
-    {
-        if (tensor.device_type != DeviceType.CPU || !tensor.is_contiguous() || tensor.numel() * tensor.ElementSize > int.MaxValue)
-        {
-            return null;
-        }
+    /// <summary>
+    /// Whether this scan reads the tensor: contiguous on the CPU within one span, float32 or float64 (for
+    /// <see cref="AllFinite"/>) or int64 (for <see cref="AllWithin"/>).
+    /// </summary>
+    public static bool Takes(Tensor tensor) =>
+        CpuKernels.Enabled && tensor.device_type == DeviceType.CPU && tensor.dtype is ScalarType.Float32 or ScalarType.Float64 or ScalarType.Int64
+        && tensor.is_contiguous() && CpuKernels.FitsOneSpan(tensor.numel(), tensor.ElementSize);
 
-        return tensor.dtype switch
-        {
-            ScalarType.Float32 => NoneHasAllBits(MemoryMarshal.Cast<byte, int>(tensor.bytes), SingleExponent),
-            ScalarType.Float64 => NoneHasAllBits(MemoryMarshal.Cast<byte, long>(tensor.bytes), DoubleExponent),
-            _ => null,
-        };
-    }
+    /// <summary>Whether every value of a tensor <see cref="Takes"/> reads is finite.</summary>
+    public static bool AllFinite(Tensor tensor) =>
+        tensor.dtype == ScalarType.Float32
+            ? NoneHasAllBits(MemoryMarshal.Cast<byte, int>(tensor.bytes), SingleExponent)
+            : NoneHasAllBits(MemoryMarshal.Cast<byte, long>(tensor.bytes), DoubleExponent);
 
     /// <summary>Whether every value of a contiguous CPU int64 tensor lies in [-<paramref name="bound"/>, <paramref name="bound"/>].</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

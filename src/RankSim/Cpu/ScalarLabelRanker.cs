@@ -18,27 +18,32 @@ internal static class ScalarLabelRanker
     /// <summary>Whether this primitive ranks the distances of these labels [M, K]: a finite float32 or float64 column on the CPU.</summary>
     public static bool Takes(Tensor labels) =>
         CpuKernels.Enabled && labels.device_type == DeviceType.CPU && labels.size(1) == 1
-        && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && FiniteScan.AllFinite(labels) is true
+        && labels.dtype is ScalarType.Float32 or ScalarType.Float64 && FiniteScan.Takes(labels) && FiniteScan.AllFinite(labels)
         && CpuKernels.FitsOneRow(labels.size(0), labels.ElementSize);
 
     /// <summary>
-    /// Normalized ascending ranks [M, M] of |y_i - y_j| along each row i, in the labels' dtype, for a CPU float32 or
-    /// float64 column [M, 1] of finite labels; null (declined) when the largest distance overflows, where the walks'
-    /// infinite sentinels would tie with real distances.
+    /// Whether the largest distance between labels the ranker <see cref="Takes"/> is finite: where it overflows, the walks'
+    /// infinite sentinels would tie with real distances, and the labels are ranked from their scaled distance matrix instead.
     /// </summary>
-    public static Tensor? TryRank(Tensor labels, RankTies ties)
+    public static bool HasFiniteRange(Tensor labels)
+    {
+        using var scope = NewDisposeScope();
+        long m = labels.size(0);
+        var values = RowBlocks.Contiguous(labels.reshape(m));
+        return labels.dtype == ScalarType.Float64
+            ? FiniteRange(RowBlocks.Rows<double>(values, 0, m))
+            : FiniteRange(RowBlocks.Rows<float>(values, 0, m));
+    }
+
+    /// <summary>
+    /// Normalized ascending ranks [M, M] of |y_i - y_j| along each row i, in the labels' dtype, for a CPU float32 or
+    /// float64 column [M, 1] of finite labels whose range is finite (<see cref="HasFiniteRange"/>).
+    /// </summary>
+    public static Tensor Rank(Tensor labels, RankTies ties)
     {
         using var scope = NewDisposeScope();
         long m = labels.size(0);
         var (sortedValues, order) = labels.reshape(m).sort(stable: true);
-        bool finiteRange = labels.dtype == ScalarType.Float64
-            ? FiniteRange(RowBlocks.Rows<double>(sortedValues, 0, m))
-            : FiniteRange(RowBlocks.Rows<float>(sortedValues, 0, m));
-        if (!finiteRange)
-        {
-            return null;
-        }
-
         var output = empty(m, m, dtype: labels.dtype, device: labels.device);
         if (labels.dtype == ScalarType.Float64)
         {
@@ -54,9 +59,19 @@ internal static class ScalarLabelRanker
         return output.MoveToOuterDisposeScope();
     }
 
-    /// <summary>Whether the largest minus the smallest of the sorted labels is finite (so is every distance).</summary>
-    private static bool FiniteRange<T>(ReadOnlySpan<T> sorted)
-        where T : unmanaged, IFloatingPointIeee754<T> => T.IsFinite(sorted[^1] - sorted[0]);
+    /// <summary>Whether the largest minus the smallest label is finite (so is every distance).</summary>
+    private static bool FiniteRange<T>(ReadOnlySpan<T> values)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T min = values[0], max = values[0];
+        foreach (var v in values)
+        {
+            min = T.Min(min, v);
+            max = T.Max(max, v);
+        }
+
+        return T.IsFinite(max - min);
+    }
 
     /// <summary>Rows firstAnchor.. of the ranks; <paramref name="sorted"/> are the labels in ascending order, <paramref name="sortedIndices"/> their indices.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -20,10 +20,10 @@ internal static class ScalarLabelSampler
 
     /// <summary>
     /// The group of every label of a contiguous column [B, 1] of float32 or float64 labels on the CPU: groups numbered in
-    /// ascending label order, and their number in <paramref name="distinct"/>; null when every label is distinct.
+    /// ascending label order, and their number in <paramref name="distinct"/> (the batch size when every label is distinct).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static int[]? Groups(Tensor labels, out int distinct)
+    public static int[] Groups(Tensor labels, out int distinct)
     {
         int batch = (int)labels.size(0);
         var keyBuffer = ArrayPool<double>.Shared.Rent(batch);
@@ -59,7 +59,7 @@ internal static class ScalarLabelSampler
                 groupOf[members[k]] = distinct - 1;
             }
 
-            return distinct == batch ? null : groupOf;
+            return groupOf;
         }
         finally
         {

@@ -1,5 +1,4 @@
 using RankSim.Autograd;
-using RankSim.Cpu;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -117,10 +116,8 @@ internal static class BlackboxRank
     }
 
     /// <summary>
-    /// The custom autograd function of the ranks and their blackbox gradient. Forward ranks the rows by
-    /// <see cref="RowRanker"/> where <see cref="BlackboxGradientRows.Takes"/> says so, else by <see cref="Ranks.Descending"/>;
-    /// backward follows the same choice (<see cref="BlackboxGradientRows"/> or <see cref="Gradient"/>;
-    /// <see cref="GradientPerRow"/> on both paths). It saves the scores and the ranks it returns; changing either in place
+    /// The custom autograd function of the ranks and their blackbox gradient, computed by the backend
+    /// <see cref="Dispatch.Blackbox"/> picks (backward uses the one forward used; <see cref="GradientPerRow"/> on both). It saves the scores and the ranks it returns; changing either in place
     /// before backward makes backward fail with a catchable error, as for libtorch's own functions.
     /// </summary>
     internal sealed class BlackboxRankFunction : autograd.SingleTensorFunction<BlackboxRankFunction>
@@ -129,7 +126,7 @@ internal static class BlackboxRank
         private const string PerRowKey = "perRow";
         private const string DtypeKey = "dtype";
         private const string ShapeKey = "shape";
-        private const string KernelKey = "kernel";
+        private const string BackendKey = "backend";
 
         public override string Name => nameof(BlackboxRankFunction);
 
@@ -139,17 +136,12 @@ internal static class BlackboxRank
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var scores = (Tensor)vars[0];
-            bool kernel = BlackboxGradientRows.Takes(scores);
+            var backend = Dispatch.Blackbox(scores);
             using var scope = NewDisposeScope();
             var rows = scores.detach();
             rows = rows.dim() == 2 ? rows : rows.reshape(-1, scores.size(-1));
             rows = rows.dtype == WorkingDtype(scores.dtype) ? rows : rows.to(WorkingDtype(scores.dtype));
-            if (kernel)
-            {
-                rows = RowBlocks.Contiguous(rows);
-            }
-
-            var ranks = kernel ? RowRanker.Rank(rows, descending: true, RankTies.IndexOrder) : Ranks.Descending(rows, RankTies.IndexOrder);
+            var ranks = backend.RankRows(rows, descending: true, RankTies.IndexOrder);
 
             // The ranks are saved as a detached alias of the output: saving the returned tensor itself is much slower, and
             // a copy costs memory (docs/cpu-backend.md has the numbers).
@@ -158,7 +150,7 @@ internal static class BlackboxRank
             ctx.save_data(PerRowKey, (bool)vars[2]);
             ctx.save_data(DtypeKey, scores.dtype);
             ctx.save_data(ShapeKey, scores.shape);
-            ctx.save_data(KernelKey, kernel);
+            ctx.save_data(BackendKey, backend);
 
             // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs. The
             // caller gets the output plus a zero (SavedInputCheck), a tensor of its own: changing it in place cannot reach
@@ -187,9 +179,7 @@ internal static class BlackboxRank
                 var rowUpstream = upstream.dim() == 2 ? upstream : upstream.reshape(ranks.shape);
                 var result = (bool)ctx.get_data(PerRowKey)
                     ? GradientPerRow(scores, rowUpstream, ranks, lambda)
-                    : (bool)ctx.get_data(KernelKey)
-                        ? BlackboxGradientRows.Compute(scores, RowBlocks.Contiguous(rowUpstream), ranks, lambda, GradientEpsilon)
-                        : Gradient(scores, rowUpstream, ranks, lambda);
+                    : ((TensorBackend)ctx.get_data(BackendKey)).BlackboxGradient(scores, rowUpstream, ranks, lambda);
                 var shape = (long[])ctx.get_data(ShapeKey);
                 var dtype = (ScalarType)ctx.get_data(DtypeKey);
                 result = shape.Length == 2 ? result : result.reshape(shape);

@@ -1,4 +1,3 @@
-using RankSim.Cpu;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -11,20 +10,16 @@ namespace RankSim;
 /// (ties included) without negating. Equal values are ranked in index order (or share their mean rank, see
 /// <see cref="RankTies"/>) on every device. Every NaN, whatever its sign or payload, ranks as one value above +infinity
 /// (libtorch's sort order). This is the device-agnostic formula: one stable sort per matrix and one scatter of positions
-/// (no argsort of an argsort). On the CPU, <see cref="RowRanker"/> gives the same ranks.
+/// (no argsort of an argsort). On the CPU, the row kernel of <see cref="CpuKernelBackend"/> gives the same ranks.
 /// </summary>
 internal static class Ranks
 {
     /// <summary>
-    /// Normalized ranks of each row of <paramref name="values"/> [R, N] in its floating dtype: by <see cref="RowRanker"/>
-    /// for float32 or float64 rows on the CPU, else by <see cref="Descending"/> or <see cref="Ascending"/>.
+    /// Normalized ranks of each row of <paramref name="values"/> [R, N] in its floating dtype, by the backend
+    /// <see cref="Dispatch.Rows"/> picks (the CPU kernel, or <see cref="Descending"/> / <see cref="Ascending"/>).
     /// </summary>
-    public static Tensor Rows(Tensor values, bool descending, RankTies ties) =>
-        RowRanker.Takes(values)
-            ? RowRanker.Rank(values, descending, ties)
-            : descending ? Descending(values, ties) : Ascending(values, ties);
+    public static Tensor Rows(Tensor values, bool descending, RankTies ties) => Dispatch.Rows(values).RankRows(values, descending, ties);
 
-    /// <summary>Normalized descending ranks of each row of <paramref name="values"/> [R, N], in its (floating) dtype.</summary>
     public static Tensor Descending(Tensor values, RankTies ties) => BySort(values, ties, descending: true);
 
     /// <summary>

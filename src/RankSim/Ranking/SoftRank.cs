@@ -128,7 +128,7 @@ internal static class SoftRank
     /// <see cref="Forward"/> saved, dL/ds [R, N], computed in float64 and returned in the working dtype (saturated to its
     /// finite range: with a tiny epsilon the float64 gradient can exceed float32's).
     /// </summary>
-    internal static Tensor Gradient(Tensor workingUpstream, Tensor[] saved, double regularization, double rankScale)
+    internal static Tensor Gradient(Tensor workingUpstream, IList<Tensor> saved, double regularization, double rankScale)
     {
         using var scope = NewDisposeScope();
         var (order, first, last) = (saved[0], saved[1], saved[2]);
@@ -147,16 +147,15 @@ internal static class SoftRank
     }
 
     /// <summary>
-    /// The custom autograd function of the soft ranks. Forward computes them by <see cref="SoftRankRows"/> where
-    /// <see cref="SoftRankRows.Takes"/> says so, else by <see cref="Forward"/>; backward follows the same choice
-    /// (<see cref="SoftRankRows.Gradient"/> or <see cref="Gradient"/>).
+    /// The custom autograd function of the soft ranks, computed by the backend <see cref="Dispatch.SoftRanks"/> picks
+    /// (backward uses the one forward used).
     /// </summary>
     internal sealed class SoftRankFunction : autograd.SingleTensorFunction<SoftRankFunction>
     {
         private const string RegularizationKey = "regularization";
         private const string DtypeKey = "dtype";
         private const string ShapeKey = "shape";
-        private const string KernelKey = "kernel";
+        private const string BackendKey = "backend";
         private const string ScaleKey = "scale";
 
         public override string Name => nameof(SoftRankFunction);
@@ -174,26 +173,16 @@ internal static class SoftRank
             var scores = (Tensor)vars[0];
             double regularization = (double)vars[1];
             double rankScale = (bool)vars[2] ? 1.0 : scores.size(-1);
-            bool kernel = SoftRankRows.Takes(scores);
+            var backend = Dispatch.SoftRanks(scores);
             using var scope = NewDisposeScope();
-            var rows = RowBlocks.Contiguous(scores.detach().reshape(-1, scores.size(-1)).to(BlackboxRank.WorkingDtype(scores.dtype)));
-            Tensor ranks;
-            if (kernel)
-            {
-                (ranks, var order, var blockEnds) = SoftRankRows.Forward(rows, regularization, GapCap(rows.size(1)), rankScale);
-                ctx.save_for_backward([order.MoveToOuterDisposeScope(), blockEnds.MoveToOuterDisposeScope()]);
-            }
-            else
-            {
-                (ranks, var saved) = Forward(rows, regularization, rankScale);
-                ctx.save_for_backward(saved.Select(t => t.MoveToOuterDisposeScope()).ToList());
-            }
-
+            var rows = scores.detach().reshape(-1, scores.size(-1)).to(BlackboxRank.WorkingDtype(scores.dtype));
+            var (ranks, saved) = backend.SoftRanks(rows, regularization, rankScale);
+            ctx.save_for_backward(saved.Select(t => t.MoveToOuterDisposeScope()).ToList());
             ctx.save_data(RegularizationKey, regularization);
             ctx.save_data(ScaleKey, rankScale);
             ctx.save_data(DtypeKey, scores.dtype);
             ctx.save_data(ShapeKey, scores.shape);
-            ctx.save_data(KernelKey, kernel);
+            ctx.save_data(BackendKey, backend);
 
             // Never a view (of the [R, N] ranks): autograd forbids in-place changes to a custom function's view outputs.
             var output = scores.dim() == 2 ? ranks : ranks.reshape(scores.shape).clone();
@@ -208,7 +197,7 @@ internal static class SoftRank
             BackwardGuard.Run(Name, 3, () =>
             {
                 using var scope = NewDisposeScope();
-                var saved = ctx.get_saved_variables().ToArray();
+                var saved = ctx.get_saved_variables();
                 var dtype = (ScalarType)ctx.get_data(DtypeKey);
                 var upstream = BackwardGuard.Dense(grad_output, BlackboxRank.WorkingDtype(dtype));
                 if (upstream is null)
@@ -216,12 +205,10 @@ internal static class SoftRank
                     return [null!, null!, null!];
                 }
 
-                var rows = RowBlocks.Contiguous(upstream.reshape(saved[0].shape));
+                var rows = upstream.reshape(saved[0].shape);
                 double regularization = (double)ctx.get_data(RegularizationKey);
                 double rankScale = (double)ctx.get_data(ScaleKey);
-                var result = (bool)ctx.get_data(KernelKey)
-                    ? SoftRankRows.Gradient(rows, saved[0], saved[1], regularization, rankScale)
-                    : Gradient(rows, saved, regularization, rankScale);
+                var result = ((TensorBackend)ctx.get_data(BackendKey)).SoftRankGradient(rows, saved, regularization, rankScale);
                 if (dtype is ScalarType.Float16 or ScalarType.BFloat16)
                 {
                     double limit = dtype == ScalarType.Float16 ? 65504 : 3.3895313892515355e38;

@@ -1,4 +1,3 @@
-using RankSim.Cpu;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -13,32 +12,12 @@ internal static class DistinctLabelSampler
 {
     /// <summary>
     /// Indices [M] (int64, ascending, on the labels' device) of one sample per distinct row of <paramref name="labels"/> [B, K],
-    /// or null when all labels are distinct (every sample is kept, nothing is drawn). Scalar labels on the CPU are grouped
-    /// by <see cref="ScalarLabelSampler"/>; everything else by <see cref="SampleByTensors"/>. Both draw the same order from
-    /// the generator and keep the same samples.
+    /// or null when all labels are distinct (every sample is kept, nothing is drawn), by the backend
+    /// <see cref="Dispatch.Sampler"/> picks: scalar labels on the CPU by a managed sort, everything else by
+    /// <see cref="SampleByTensors"/>. Both draw the same order from the generator and keep the same samples.
     /// </summary>
-    public static Tensor? Sample(Tensor labels, Generator? generator)
-    {
-        if (!ScalarLabelSampler.Takes(labels))
-        {
-            return SampleByTensors(labels, generator);
-        }
+    public static Tensor? Sample(Tensor labels, Generator? generator) => Dispatch.Sampler(labels).SampleDistinct(labels, generator);
 
-        var groups = ScalarLabelSampler.Groups(labels, out int distinct);
-        if (groups is null)
-        {
-            return null;
-        }
-
-        using var scope = NewDisposeScope();
-        var order = DrawOrder(labels.size(0), labels.device, generator);
-        return ScalarLabelSampler.Choose(groups, distinct, order, labels.device).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>
-    /// <see cref="Sample"/> by tensor operations on any device (what CUDA runs). The only device-to-host synchronization is
-    /// the one that gives the number of distinct labels its shape; no loop over labels.
-    /// </summary>
     public static Tensor? SampleByTensors(Tensor labels, Generator? generator)
     {
         using var scope = NewDisposeScope();

@@ -1,5 +1,4 @@
 using RankSim.Autograd;
-using RankSim.Cpu;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -11,15 +10,14 @@ namespace RankSim;
 /// dL/df = (dn - n (n . dn)) / max(||f||, eps) per row, with ||f|| computed as s ||f / s|| (s the row's largest
 /// magnitude, see <see cref="SimilarityMatrix.RowScale"/>) so that it neither overflows nor underflows; for an all-zero
 /// row n = 0 and this is dn / eps, finite, as <c>normalize</c>'s own backward gives. Rows that were not kept get a zero
-/// gradient. Float32 features on the CPU take the row kernels of <see cref="GramRows"/> for everything but the two matrix
-/// products (where <see cref="GramRows.Takes"/> says so); everything else takes the tensor formulas below. The
-/// choice is made in forward and followed by backward.
+/// gradient. <see cref="Forward"/> and <see cref="Gradient"/> are the formula as tensor operations; the backend
+/// <see cref="Dispatch.Gram"/> picks computes them, and backward uses the one forward used.
 /// </summary>
 internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
 {
     private const string CosineKey = "cosine";
     private const string BatchKey = "batch";
-    private const string KernelKey = "kernel";
+    private const string BackendKey = "backend";
 
     public override string Name => nameof(GramFunction);
 
@@ -30,35 +28,19 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
     /// </summary>
     public static Tensor Apply(Tensor features, Tensor? rows, bool cosine, Tensor? inputScale = null) => apply(features, rows!, cosine, inputScale!);
 
-    /// <summary>vars: features [B, D] (float32 or float64), kept rows (int64 [M] or null for all), cosine (bool), input scale (0-dim or null).</summary>
-    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    /// <summary>
+    /// The formula's forward by tensor operations: S and what <see cref="Gradient"/> needs (n, and for cosine the
+    /// denominators max(||f / s||, eps / s) [M, 1] and the row scales s [M, 1]).
+    /// </summary>
+    internal static (Tensor Product, Tensor[] Saved) Forward(Tensor features, Tensor? rows, bool cosine, Tensor? inputScale)
     {
-        var features = (Tensor)vars[0];
-        var rows = (Tensor?)vars[1];
-        bool cosine = (bool)vars[2];
-        var inputScale = vars[3] as Tensor;
-        bool kernel = GramRows.Takes(features, rows?.size(0) ?? features.size(0));
         using var scope = NewDisposeScope();
-        ctx.save_data(CosineKey, cosine);
-        ctx.save_data(BatchKey, features.size(0));
-        ctx.save_data(KernelKey, kernel);
-        if (kernel)
-        {
-            // n is always a new tensor (gathered rows), so nothing of the caller's is saved.
-            double epsilon = SimilarityMatrix.NormalizationEpsilon / (inputScale is null ? 1.0 : inputScale.to(ScalarType.Float64).item<double>());
-            var (n, denominators, scales) = GramRows.Normalize(RowBlocks.Contiguous(features), rows, cosine, epsilon);
-            ctx.save_for_backward([n.MoveToOuterDisposeScope(), rows!, denominators?.MoveToOuterDisposeScope()!, scales?.MoveToOuterDisposeScope()!]);
-            return n.mm(n.t()).MoveToOuterDisposeScope();
-        }
-
-        // Without rows the caller's features themselves are saved (dot product): changing them in place before
-        // backward makes backward fail with a catchable error, as for libtorch's own functions.
         var kept = rows is null ? features.detach() : features.index_select(0, rows);
         if (!cosine)
         {
-            // Saved tensors must outlive this call's scope: they move out with the result.
-            ctx.save_for_backward([kept.MoveToOuterDisposeScope(), rows!]);
-            return kept.mm(kept.t()).MoveToOuterDisposeScope();
+            // Without rows the caller's features themselves are saved (dot product): changing them in place before
+            // backward makes backward fail with a catchable error, as for libtorch's own functions.
+            return (kept.mm(kept.t()).MoveToOuterDisposeScope(), [kept.MoveToOuterDisposeScope(), null!, null!]);
         }
 
         // n = f / max(||f||, eps), as normalize computes it, with ||f|| = s ||f / s|| so that it neither overflows nor
@@ -69,44 +51,60 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         var floor = scale.reciprocal().mul_(SimilarityMatrix.NormalizationEpsilon);
         var denominator = scaled.norm(1, keepdim: true).maximum(inputScale is null ? floor : floor.div_(inputScale));
         var normalized = scaled.div_(denominator);
-        ctx.save_for_backward([normalized.MoveToOuterDisposeScope(), rows!, denominator.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope()]);
-        return normalized.mm(normalized.t()).MoveToOuterDisposeScope();
+        return (normalized.mm(normalized.t()).MoveToOuterDisposeScope(),
+            [normalized.MoveToOuterDisposeScope(), denominator.MoveToOuterDisposeScope(), scale.MoveToOuterDisposeScope()]);
     }
 
-    /// <summary>dL/df [B, D] (the saved n first), inside <see cref="BackwardGuard.Run"/>; the upstream gradient made dense in n's dtype.</summary>
+    /// <summary>The formula's backward by tensor operations: dL/df [B, D] for the upstream gradient and what <see cref="Forward"/> saved.</summary>
+    internal static Tensor Gradient(Tensor upstream, IList<Tensor> saved, Tensor? rows, bool cosine, long batch)
+    {
+        using var scope = NewDisposeScope();
+        var n = saved[0];
+        var gradient = (upstream + upstream.t()).mm(n);
+        if (cosine)
+        {
+            var along = (gradient * n).sum(1, keepdim: true);
+
+            // Two divisions, not one by their product: for an all-zero row that product underflows to 0.
+            gradient = gradient.addcmul_(n, along, value: -1).div_(saved[1]).div_(saved[2]);
+        }
+
+        var result = rows is null
+            ? gradient
+            : zeros(batch, gradient.size(1), dtype: gradient.dtype, device: gradient.device).index_copy_(0, rows, gradient);
+        return result.MoveToOuterDisposeScope();
+    }
+
+    /// <summary>vars: features [B, D] (float32 or float64), kept rows (int64 [M] or null for all), cosine (bool), input scale (0-dim or null).</summary>
+    public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
+    {
+        var features = (Tensor)vars[0];
+        var rows = (Tensor?)vars[1];
+        bool cosine = (bool)vars[2];
+        var inputScale = vars[3] as Tensor;
+        var backend = Dispatch.Gram(features, rows?.size(0) ?? features.size(0));
+        var (product, saved) = backend.Gram(features, rows, cosine, inputScale);
+        ctx.save_for_backward([.. saved, rows!]);
+        ctx.save_data(CosineKey, cosine);
+        ctx.save_data(BatchKey, features.size(0));
+        ctx.save_data(BackendKey, backend);
+        return product;
+    }
+
+    /// <summary>dL/df [B, D], inside <see cref="BackwardGuard.Run"/>; the upstream gradient made dense in n's dtype.</summary>
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
         BackwardGuard.Run(Name, 4, () =>
         {
             using var scope = NewDisposeScope();
             var saved = ctx.get_saved_variables();
-            var n = saved[0];
-            var upstream = BackwardGuard.Dense(grad_output, n.dtype);
+            var upstream = BackwardGuard.Dense(grad_output, saved[0].dtype);
             if (upstream is null)
             {
                 return [null!, null!, null!, null!];
             }
 
-            bool cosine = (bool)ctx.get_data(CosineKey);
-            long batch = (long)ctx.get_data(BatchKey);
-            var rows = saved[1];
-            if ((bool)ctx.get_data(KernelKey))
-            {
-                var normalizedGradient = GramRows.SymmetricSum(upstream).mm(n);
-                return [GramRows.Gradient(normalizedGradient, n, rows, cosine ? saved[2] : null, cosine ? saved[3] : null, batch).MoveToOuterDisposeScope(), null!, null!, null!];
-            }
-
-            var gradient = (upstream + upstream.t()).mm(n);
-            if (cosine)
-            {
-                var along = (gradient * n).sum(1, keepdim: true);
-
-                // Two divisions, not one by their product: for an all-zero row that product underflows to 0.
-                gradient = gradient.addcmul_(n, along, value: -1).div_(saved[2]).div_(saved[3]);
-            }
-
-            var result = rows is null
-                ? gradient
-                : zeros(batch, gradient.size(1), dtype: gradient.dtype, device: gradient.device).index_copy_(0, rows, gradient);
-            return [result.MoveToOuterDisposeScope(), null!, null!, null!];
+            var backend = (TensorBackend)ctx.get_data(BackendKey);
+            var gradient = backend.GramGradient(upstream, saved, saved[3], (bool)ctx.get_data(CosineKey), (long)ctx.get_data(BatchKey));
+            return [gradient.MoveToOuterDisposeScope(), null!, null!, null!];
         });
 }

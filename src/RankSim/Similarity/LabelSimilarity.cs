@@ -1,4 +1,3 @@
-using RankSim.Cpu;
 using static TorchSharp.torch;
 
 namespace RankSim;
@@ -39,26 +38,21 @@ internal static class LabelSimilarity
 
     /// <summary>
     /// Ascending ranks [M, M] of the label distances along each row (the ranks of L), for labels [M, K] in a floating
-    /// dtype. Finite scalar labels on the CPU are ranked by <see cref="ScalarLabelRanker"/> without forming the matrix
-    /// (unless their distances overflow); everything else by <see cref="RanksByTensors"/>, with the rows ranked by
-    /// <see cref="Ranks.Rows"/>. The ranks are the same. <paramref name="integerLabels"/>: as for <see cref="Distances"/>.
+    /// dtype, by the backend <see cref="Dispatch.LabelRanks"/> picks: finite scalar labels on the CPU by merged walks
+    /// without forming the matrix (unless their distances overflow); everything else by <see cref="RanksOfDistances"/>.
+    /// The ranks are the same. <paramref name="integerLabels"/>: as for <see cref="Distances"/>.
     /// </summary>
-    public static Tensor DistanceRanks(Tensor labels, RankTies ties, bool integerLabels = false)
-    {
-        var ranks = ScalarLabelRanker.Takes(labels) ? ScalarLabelRanker.TryRank(labels, ties) : null;
-        if (ranks is not null)
-        {
-            return ranks;
-        }
+    public static Tensor DistanceRanks(Tensor labels, RankTies ties, bool integerLabels = false) =>
+        Dispatch.LabelRanks(labels).LabelRanks(labels, ties, integerLabels);
 
-        using var scope = NewDisposeScope();
-        return Ranks.Rows(Distances(labels, integerLabels), descending: false, ties).MoveToOuterDisposeScope();
-    }
-
-    /// <summary>The ranks of <see cref="DistanceRanks"/> by tensor operations on any device: the matrix of <see cref="Distances"/>, ranked.</summary>
-    public static Tensor RanksByTensors(Tensor labels, RankTies ties)
+    /// <summary>
+    /// The ranks of the distance matrix, each row ranked by the backend <see cref="Dispatch.Rows"/> picks: the formula
+    /// of <see cref="DistanceRanks"/> for labels the scalar-label kernel does not take.
+    /// </summary>
+    public static Tensor RanksOfDistances(Tensor labels, RankTies ties, bool integerLabels)
     {
         using var scope = NewDisposeScope();
-        return Ranks.Ascending(Distances(labels), ties).MoveToOuterDisposeScope();
+        var distances = Distances(labels, integerLabels);
+        return Dispatch.Rows(distances).RankRows(distances, descending: false, ties).MoveToOuterDisposeScope();
     }
 }

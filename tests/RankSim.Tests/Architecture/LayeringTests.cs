@@ -25,6 +25,23 @@ public partial class LayeringTests
         references.Should().BeEmpty("Cpu/ is the leaf layer below the formulas");
     }
 
+    /// <summary>
+    /// The choice between a CPU kernel and its tensor formula is made in one place: outside <c>Cpu/</c>, only the
+    /// dispatch and the public switch name <c>CpuKernels</c> or a kernel's <c>Takes</c> predicate.
+    /// </summary>
+    [Fact]
+    public void OnlyTheDispatchAndThePublicSwitchChooseBetweenKernelsAndFormulas()
+    {
+        string root = SourceRoot();
+        var choosing = Directory.GetFiles(root, "*.cs", SearchOption.AllDirectories)
+            .Select(file => Path.GetRelativePath(root, file).Replace('\\', '/'))
+            .Where(relative => !relative.StartsWith("Cpu/") && !relative.StartsWith("obj/") && !relative.StartsWith("bin/"))
+            .Where(relative => Choosing().IsMatch(File.ReadAllText(Path.Combine(root, relative))))
+            .Order()
+            .ToList();
+        choosing.Should().Equal("Backends/Dispatch.cs", "CpuBackend.cs");
+    }
+
     [Fact]
     public void TheScanFindsCodeAndCrefReferencesButNotProse()
     {
@@ -88,4 +105,7 @@ public partial class LayeringTests
 
     [GeneratedRegex(@"[A-Za-z_]\w*")]
     private static partial Regex Identifier();
+
+    [GeneratedRegex(@"\bCpuKernels\b|\.Takes\(")]
+    private static partial Regex Choosing();
 }

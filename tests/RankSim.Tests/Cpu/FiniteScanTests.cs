@@ -39,8 +39,8 @@ public class FiniteScanTests
         using var values = randn(6, 4);
         values[5, 0] = float.NaN;
         using var transposed = values.t();
-        FiniteScan.AllFinite(transposed).Should().BeNull();
-        FiniteScan.AllFinite(values.to(ScalarType.Float16)).Should().BeNull();
+        FiniteScan.Takes(transposed).Should().BeFalse();
+        FiniteScan.Takes(values.to(ScalarType.Float16)).Should().BeFalse();
         var act = () => InputValidation.RequireFinite(transposed, "features");
         act.Should().Throw<ArgumentException>().WithParameterName("features");
         var half = () => InputValidation.RequireFinite(values.to(ScalarType.BFloat16), "features");
@@ -56,7 +56,7 @@ public class FiniteScanTests
         // Transposed: not readable in place, so libtorch's sum decides first, and overflows.
         using var values = full(3, 2, large, dtype: type);
         using var transposed = values.t();
-        FiniteScan.AllFinite(transposed).Should().BeNull();
+        FiniteScan.Takes(transposed).Should().BeFalse();
         var act = () => InputValidation.RequireFinite(transposed, "features");
         act.Should().NotThrow();
         values[1, 1] = double.NaN;

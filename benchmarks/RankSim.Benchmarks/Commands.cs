@@ -281,22 +281,68 @@ internal sealed class PhasesCommand : Command<PhasesCommand.Settings>
 
 internal sealed class ScaleCommand : Command<ScaleCommand.Settings>
 {
-    public sealed class Settings : CommandSettings
+    public sealed class Settings : GrowthSettings
     {
         [CommandOption("--batch <B>")]
-        [Description("Batch size (continuous labels)")]
+        [Description("Batch size")]
         [DefaultValue(8192)]
         public int Batch { get; init; } = 8192;
 
-        [CommandOption("--dim <D>")]
-        [Description("Feature dimension")]
-        [DefaultValue(512)]
-        public int Dim { get; init; } = 512;
+        [CommandOption("--reference")]
+        [Description("On the device-agnostic path (what CUDA runs) instead of the CPU kernels")]
+        public bool Reference { get; init; }
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
-        ScaleCheck.Run(settings.Batch, settings.Dim, repeats: 5);
+        ScaleCheck.Run(settings.Batch, settings.Dim, settings.Repeats, settings.Threads, settings.Reference, settings.AgeLike);
+        return 0;
+    }
+}
+
+/// <summary>What one large-batch measurement takes: D, threads, calls, the kind of labels.</summary>
+internal class GrowthSettings : CommandSettings
+{
+    [CommandOption("--dim <D>")]
+    [Description("Feature dimension")]
+    [DefaultValue(512)]
+    public int Dim { get; init; } = 512;
+
+    [CommandOption("--threads <N>")]
+    [Description("libtorch CPU threads")]
+    [DefaultValue(1)]
+    public int Threads { get; init; } = 1;
+
+    [CommandOption("--repeats <N>")]
+    [Description("Forward + backward calls per batch size (the median is reported)")]
+    [DefaultValue(3)]
+    public int Repeats { get; init; } = 3;
+
+    [CommandOption("--age-like")]
+    [Description("Age-like labels (about 55 distinct per batch) instead of continuous ones")]
+    public bool AgeLike { get; init; }
+}
+
+internal sealed class GrowthCommand : Command<GrowthCommand.Settings>
+{
+    public sealed class Settings : GrowthSettings
+    {
+        [CommandOption("--batches <LIST>")]
+        [Description("Comma-separated batch sizes")]
+        [DefaultValue("256,512,1024,2048,4096,8192")]
+        public string Batches { get; init; } = "256,512,1024,2048,4096,8192";
+
+        [CommandOption("--out <FILE>")]
+        [Description("The plot (PNG) of time per call against B, both paths; a CSV of the table beside it")]
+        [DefaultValue("growth.png")]
+        public string Output { get; init; } = "growth.png";
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        var batches = settings.Batches.Split(',').Select(int.Parse).ToArray();
+        var rows = Growth.Measure(batches, settings.Dim, settings.Threads, settings.Repeats, settings.AgeLike);
+        Growth.Report(rows, settings.Output, settings.Dim, settings.AgeLike);
         return 0;
     }
 }

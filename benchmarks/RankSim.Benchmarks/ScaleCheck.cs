@@ -4,18 +4,25 @@ using static TorchSharp.torch;
 namespace RankSim.Benchmarks;
 
 /// <summary>
-/// The large-batch check: forward + backward of RankSimLoss at B = 8192 continuous labels, D = 512, reporting the median
-/// time of a few runs and the process's peak resident memory (VmHWM) before and after.
+/// One large batch: forward + backward of RankSimLoss (continuous labels unless age-like), reporting the median time of
+/// a few calls after one warm-up call and the process's peak resident memory (VmHWM) before and after, on the CPU kernels or the
+/// device-agnostic path. One batch size a process, so that the peak belongs to it.
 /// </summary>
 internal static class ScaleCheck
 {
-    public static void Run(int batchSize, int featureDim, int repeats)
+    public static void Run(int batchSize, int featureDim, int repeats, int threads, bool reference, bool ageLike)
     {
-        set_num_threads(Environment.ProcessorCount);
+        set_num_threads(threads);
+        using var path = RankSim.Cpu.CpuKernels.UseReferencePath(reference);
         long peakBefore = PeakResidentKiB();
-        var (features, labels) = BenchmarkData.Create(new BenchmarkCase(batchSize, featureDim, AgeLike: false), seed: 1);
+        var (features, labels) = BenchmarkData.Create(new BenchmarkCase(batchSize, featureDim, ageLike), seed: 1);
         features.requires_grad_();
         var loss = new RankSimLoss();
+        using (NewDisposeScope())
+        {
+            loss.call(features, labels).backward();   // warm-up, not timed
+        }
+
         var times = new List<double>();
         for (int i = 0; i < repeats; i++)
         {
@@ -30,12 +37,14 @@ internal static class ScaleCheck
 
         times.Sort();
         long peakAfter = PeakResidentKiB();
-        Console.WriteLine($"scale: B={batchSize} D={featureDim} continuous labels, {repeats} runs");
-        Console.WriteLine($"scale: forward+backward median {times[times.Count / 2]:F0} ms (min {times[0]:F0} ms, max {times[^1]:F0} ms)");
-        Console.WriteLine($"scale: peak resident memory {peakAfter / 1024.0:F0} MiB (before the first call: {peakBefore / 1024.0:F0} MiB)");
+        Console.WriteLine($"scale: B={batchSize} D={featureDim} {(ageLike ? "age-like" : "continuous")} labels, {(reference ? "device-agnostic path" : "CPU kernels")}, {threads} thread(s), {repeats} runs");
+        Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"scale: forward+backward median {times[times.Count / 2]:F2} ms (min {times[0]:F2} ms, max {times[^1]:F2} ms)"));
+        Console.WriteLine(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"scale: peak resident memory {peakAfter / 1024.0:F0} MiB (before the first call: {peakBefore / 1024.0:F0} MiB)"));
     }
 
-    private static long PeakResidentKiB()
+    internal static long PeakResidentKiB()
     {
         const string path = "/proc/self/status";
         if (!File.Exists(path))

@@ -260,18 +260,37 @@ internal sealed class PhasesCommand : Command<PhasesCommand.Settings>
         [CommandOption("--dim <D>")]
         [Description("Feature dimension (with --batch)")]
         public int? Dim { get; init; }
+
+        [CommandOption("--continuous")]
+        [Description("Distinct continuous labels (every sample kept) instead of age-like ones")]
+        public bool Continuous { get; init; }
+
+        [CommandOption("--threads <N>")]
+        [Description("libtorch CPU threads (default: 1, then 2)")]
+        public int? Threads { get; init; }
+
+        [CommandOption("--rounds <N>")]
+        [Description("Interleaved rounds")]
+        [DefaultValue(15)]
+        public int Rounds { get; init; } = 15;
+
+        [CommandOption("--calls <N>")]
+        [Description("Calls of each phase per round")]
+        [DefaultValue(200)]
+        public int Calls { get; init; } = 200;
     }
 
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
+        bool ageLike = !settings.Continuous;
         BenchmarkCase[] cases = settings is { Batch: int b, Dim: int d }
-            ? [new(b, d, true)]
-            : [new(64, 512, true), new(64, 2048, true), new(256, 512, true), new(256, 2048, true)];
+            ? [new(b, d, ageLike)]
+            : [new(64, 512, ageLike), new(64, 2048, ageLike), new(256, 512, ageLike), new(256, 2048, ageLike)];
         foreach (var c in cases)
         {
-            foreach (int threads in new[] { 1, 2 })
+            foreach (int threads in settings.Threads is int t ? new[] { t } : new[] { 1, 2 })
             {
-                PhaseProbe.Run(c, threads, rounds: 15, callsPerRound: 200);
+                PhaseProbe.Run(c, threads, settings.Rounds, settings.Calls);
             }
         }
 
@@ -296,6 +315,32 @@ internal sealed class ScaleCommand : Command<ScaleCommand.Settings>
     public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
     {
         ScaleCheck.Run(settings.Batch, settings.Dim, settings.Repeats, settings.Threads, settings.Reference, settings.AgeLike);
+        return 0;
+    }
+}
+
+internal sealed class GrowthRatioCommand : Command<GrowthRatioCommand.Settings>
+{
+    public sealed class Settings : GrowthSettings
+    {
+        [CommandOption("--small <B>")]
+        [Description("The smaller batch size")]
+        [DefaultValue(1024)]
+        public int Small { get; init; } = 1024;
+
+        [CommandOption("--large <B>")]
+        [Description("The larger batch size")]
+        [DefaultValue(4096)]
+        public int Large { get; init; } = 4096;
+
+        [CommandOption("--reference")]
+        [Description("On the device-agnostic path (what CUDA runs) instead of the CPU kernels")]
+        public bool Reference { get; init; }
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        GrowthRatio.Run(settings.Small, settings.Large, settings.Dim, settings.Threads, settings.Repeats, settings.AgeLike, settings.Reference);
         return 0;
     }
 }

@@ -13,20 +13,22 @@ internal static class PhaseProbe
         var (features, labels, generator, loss) = BenchmarkData.Probe(c, threads);
         var perRowLoss = new RankSimLoss(FeatureRanking.Blackbox(scaling: PerturbationScaling.PerRow), generator: new Generator(2));
         var y = labels.to(ScalarType.Float64).reshape(-1, 1);
-        var kept = DistinctLabelSampler.Sample(y, generator)!;
-        var keptLabels = y.index_select(0, kept);
+        // Continuous labels keep every sample: the sampler then returns null (all rows).
+        var kept = DistinctLabelSampler.Sample(y, generator);
+        var keptLabels = kept is null ? y : y.index_select(0, kept);
+        long m = keptLabels.size(0);
         var labelRanks = LabelSimilarity.DistanceRanks(keptLabels, RankTies.IndexOrder);
         var detached = features.detach();
-        var normalized = nn.functional.normalize(detached.index_select(0, kept), dim: 1);
-        var upstream = randn(kept.shape[0], kept.shape[0], generator: new Generator(3));
+        var normalized = nn.functional.normalize(kept is null ? detached : detached.index_select(0, kept), dim: 1);
+        var upstream = randn(m, m, generator: new Generator(3));
         var phases = new (string Name, Action Call)[]
         {
             ("traffic floor: read [B, D] once, write [B, D] once", () => detached.mul(2f).Dispose()),
-            ("traffic floor, forward: read the kept rows once", () => detached.index_select(0, kept).Dispose()),
+            ("traffic floor, forward: read the kept rows once", () => (kept is null ? detached.clone() : detached.index_select(0, kept)).Dispose()),
             ("matrix floor: n n^T of the kept rows [M, D]", () => normalized.mm(normalized.t()).Dispose()),
             ("matrix floor: (G + G^T) n, [M, M] x [M, D]", () => upstream.mm(normalized).Dispose()),
             ("finite check of [B, D]", () => InputValidation.RequireFinite(features, "features")),
-            ("sample distinct labels", () => DistinctLabelSampler.Sample(y, generator)!.Dispose()),
+            ("sample distinct labels", () => DistinctLabelSampler.Sample(y, generator)?.Dispose()),
             ("label ranks [M, M]", () => LabelSimilarity.DistanceRanks(keptLabels, RankTies.IndexOrder).Dispose()),
             ("similarity forward (gather, normalize, n n^T)", () => { using var s = NewDisposeScope(); SimilarityMatrix.Pairwise(detached, FeatureSimilarity.Cosine, kept); }),
             ("similarity + objective forward", () => { using var s = NewDisposeScope(); RankSimObjective.Blackbox(SimilarityMatrix.Pairwise(detached, FeatureSimilarity.Cosine, kept), labelRanks, 2.0, nn.Reduction.Sum, PerturbationScaling.Paper); }),
@@ -37,7 +39,7 @@ internal static class PhaseProbe
         };
 
         var times = InterleavedRounds.Time(phases, rounds, _ => callsPerRound, collect: true);
-        Console.WriteLine($"{c}, {threads} thread(s), M = {kept.shape[0]} kept rows; {rounds} interleaved rounds of {callsPerRound} calls: median [min, max] ms per call");
+        Console.WriteLine($"{c}, {threads} thread(s), M = {m} kept rows; {rounds} interleaved rounds of {callsPerRound} calls: median [min, max] ms per call");
         for (int p = 0; p < phases.Length; p++)
         {
             Console.WriteLine($"  {phases[p].Name,-58} {InterleavedRounds.Spread(times[p], "F4")}");

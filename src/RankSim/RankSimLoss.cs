@@ -172,8 +172,8 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
             y = y.index_select(0, kept);
         }
 
-        // Label ranks first: on the CPU they are a managed kernel, best run before libtorch's threads get busy with S.
-        var labelRanks = LabelSimilarity.DistanceRanks(y, labelTies, integerLabels: !InputValidation.IsFloatingPoint(labels.dtype));
+        // The label ranks are made where the objective reads them: as a matrix, or row by row on the CPU kernels.
+        var labelRanks = LabelRankMatrix.FromLabels(y, labelTies, integerLabels: !InputValidation.IsFloatingPoint(labels.dtype));
         var similarities = SimilarityMatrix.Pairwise(f, similarity, kept);
         var loss = ranking.Objective(similarities, labelRanks, reduction);
 

@@ -17,19 +17,23 @@ internal static class RankSimObjective
     /// forward ranks and squares, its backward computes dL/dRF and the blackbox gradient together, by the backend
     /// <see cref="Dispatch.Objective"/> picks (a fused CPU kernel for float32 similarities on the CPU, tensor operations elsewhere).
     /// </summary>
-    public static Tensor Blackbox(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling)
+    public static Tensor Blackbox(Tensor similarity, LabelRankMatrix labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling)
     {
         using var scope = NewDisposeScope();
-        var rl = labelRanks.dtype == similarity.dtype ? labelRanks : labelRanks.to(similarity.dtype);
-        var loss = BlackboxObjectiveFunction.apply(similarity, rl, lambda, reduction, scaling == PerturbationScaling.PerRow);
+        var loss = BlackboxObjectiveFunction.apply(similarity, labelRanks, lambda, reduction, scaling == PerturbationScaling.PerRow);
         return SecondBackwardCheck.Mark(loss).MoveToOuterDisposeScope();
     }
 
+    /// <summary><see cref="Blackbox(Tensor, LabelRankMatrix, double, Reduction, PerturbationScaling)"/> for a given matrix of label ranks [M, M].</summary>
+    public static Tensor Blackbox(Tensor similarity, Tensor labelRanks, double lambda, Reduction reduction, PerturbationScaling scaling) =>
+        Blackbox(similarity, LabelRankMatrix.Of(labelRanks), lambda, reduction, scaling);
+
     /// <summary>The objective with soft feature ranks of strength epsilon (<see cref="SoftRank"/>).</summary>
-    public static Tensor Soft(Tensor similarity, Tensor labelRanks, double regularization, Reduction reduction)
+    public static Tensor Soft(Tensor similarity, LabelRankMatrix labelRanks, double regularization, Reduction reduction)
     {
         using var scope = NewDisposeScope();
-        return FromRanks(SoftRank.SoftRankFunction.Apply(similarity, regularization, normalized: true), labelRanks, reduction).MoveToOuterDisposeScope();
+        var featureRanks = SoftRank.SoftRankFunction.Apply(similarity, regularization, normalized: true);
+        return FromRanks(featureRanks, labelRanks.ToMatrix(featureRanks.dtype), reduction).MoveToOuterDisposeScope();
     }
 
     /// <summary>
@@ -101,7 +105,8 @@ internal static class RankSimObjective
 
     /// <summary>
     /// The blackbox objective as one custom autograd function, computed by the backend <see cref="Dispatch.Objective"/>
-    /// picks (backward uses the one forward used). It saves S, the feature ranks and the label ranks.
+    /// picks (backward uses the one forward used). It saves S, the feature ranks and the label ranks (or what the backend
+    /// makes them from).
     /// </summary>
     internal sealed class BlackboxObjectiveFunction : autograd.SingleTensorFunction<BlackboxObjectiveFunction>
     {
@@ -109,17 +114,19 @@ internal static class RankSimObjective
         private const string ReductionKey = "reduction";
         private const string PerRowKey = "perRow";
         private const string BackendKey = "backend";
+        private const string StateKey = "state";
 
         public override string Name => nameof(BlackboxObjectiveFunction);
 
-        /// <summary>vars: S [M, M], label ranks [M, M] of S's dtype, lambda, reduction, per-row perturbation (bool).</summary>
+        /// <summary>vars: S [M, M], the label ranks (<see cref="LabelRankMatrix"/>), lambda, reduction, per-row perturbation (bool).</summary>
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
         {
             var similarity = ((Tensor)vars[0]).detach();
             var backend = Dispatch.Objective(similarity);
             var reduction = (Reduction)vars[3];
-            var (result, saved) = backend.Objective(similarity, (Tensor)vars[1], reduction);
+            var (result, saved, state) = backend.Objective(similarity, (LabelRankMatrix)vars[1], reduction);
             ctx.save_for_backward([.. saved]);
+            ctx.save_data(StateKey, state!);
             ctx.save_data(LambdaKey, (double)vars[2]);
             ctx.save_data(ReductionKey, reduction);
             ctx.save_data(PerRowKey, (bool)vars[4]);
@@ -141,7 +148,7 @@ internal static class RankSimObjective
                 }
 
                 var backend = (TensorBackend)ctx.get_data(BackendKey);
-                var gradient = backend.ObjectiveGradient(saved, dense, (Reduction)ctx.get_data(ReductionKey), (double)ctx.get_data(LambdaKey), (bool)ctx.get_data(PerRowKey));
+                var gradient = backend.ObjectiveGradient(saved, ctx.get_data(StateKey), dense, (Reduction)ctx.get_data(ReductionKey), (double)ctx.get_data(LambdaKey), (bool)ctx.get_data(PerRowKey));
                 return [gradient.MoveToOuterDisposeScope(), null!, null!, null!, null!];
             });
     }

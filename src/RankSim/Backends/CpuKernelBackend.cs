@@ -28,11 +28,14 @@ internal sealed class CpuKernelBackend : TensorBackend
         return (n.mm(n.t()).MoveToOuterDisposeScope(), [n.MoveToOuterDisposeScope(), denominators?.MoveToOuterDisposeScope()!, scales?.MoveToOuterDisposeScope()!]);
     }
 
-    public override Tensor GramGradient(Tensor upstream, IList<Tensor> saved, Tensor? rows, bool cosine, long batch)
+    /// <summary>(G + G^T) n, the sum formed in G itself where it may be overwritten (one [M, M] fewer), else in a copy.</summary>
+    public override Tensor GramGradient(Tensor upstream, IList<Tensor> saved, Tensor? rows, bool cosine, long batch, bool overwritable)
     {
         using var scope = NewDisposeScope();
         var n = saved[0];
-        var normalizedGradient = GramRows.SymmetricSum(upstream).mm(n);
+        var g = RowBlocks.Contiguous(upstream);
+        g = overwritable || !ReferenceEquals(g, upstream) ? g : g.clone();
+        var normalizedGradient = GramRows.AddTransposeInPlace(g).mm(n);
         return GramRows.Gradient(normalizedGradient, n, rows, cosine ? saved[1] : null, cosine ? saved[2] : null, batch).MoveToOuterDisposeScope();
     }
 
@@ -62,28 +65,38 @@ internal sealed class CpuKernelBackend : TensorBackend
         return SoftRankRows.Gradient(RowBlocks.Contiguous(upstream), saved[0], saved[1], regularization, rankScale).MoveToOuterDisposeScope();
     }
 
-    public override (Tensor Result, Tensor[] Saved) Objective(Tensor similarity, Tensor labelRanks, Reduction reduction)
+    /// <summary>
+    /// The fused objective. Label ranks of labels that the kernels rank themselves are read row by row as the kernel
+    /// consumes them (forward and backward), so RL [M, M] is never held; the state is then their ties, and the labels are
+    /// saved. Otherwise the matrix, made float32, is saved.
+    /// </summary>
+    public override (Tensor Result, Tensor[] Saved, object? State) Objective(Tensor similarity, LabelRankMatrix labelRanks, Reduction reduction)
     {
         using var scope = NewDisposeScope();
         var s = RowBlocks.Contiguous(similarity);
-        var rl = RowBlocks.Contiguous(labelRanks);
-        var (featureRanks, perAnchor) = FusedObjectiveRows.Forward(s, rl);
+        bool byRows = labelRanks.Labels is not null && labelRanks.Backend == this;
+        // A handle of this scope (detach), so that saving it never moves the caller's own handle.
+        var source = (byRows ? labelRanks.Labels! : RowBlocks.Contiguous(labelRanks.ToMatrix(ScalarType.Float32))).detach();
+        using var rows = byRows ? ScalarLabelRanker.Rows(source, labelRanks.Ties) : LabelRankRows.Of(source);
+        var (featurePositions, perAnchor) = FusedObjectiveRows.Forward(s, rows);
         var result = reduction switch
         {
             Reduction.Sum => perAnchor.sum(),
             Reduction.Mean => perAnchor.mean(),
             _ => perAnchor,
         };
-        return (result.MoveToOuterDisposeScope(), [s.MoveToOuterDisposeScope(), featureRanks.MoveToOuterDisposeScope(), rl.MoveToOuterDisposeScope()]);
+        object? state = byRows ? labelRanks.Ties : null;
+        return (result.MoveToOuterDisposeScope(), [s.MoveToOuterDisposeScope(), featurePositions.MoveToOuterDisposeScope(), source.MoveToOuterDisposeScope()], state);
     }
 
-    public override Tensor ObjectiveGradient(IList<Tensor> saved, Tensor upstream, Reduction reduction, double lambda, bool perRow)
+    public override Tensor ObjectiveGradient(IList<Tensor> saved, object? state, Tensor upstream, Reduction reduction, double lambda, bool perRow)
     {
         using var scope = NewDisposeScope();
         var similarity = saved[0];
         float divisor = RankSimObjective.Divisor(reduction, similarity.size(0));
+        using var rows = state is RankTies ties ? ScalarLabelRanker.Rows(saved[2], ties) : LabelRankRows.Of(saved[2]);
         return FusedObjectiveRows.Backward(
-            similarity, saved[1], saved[2], RowBlocks.Contiguous(upstream.reshape(-1)), reduction == Reduction.None, divisor,
+            similarity, saved[1], rows, RowBlocks.Contiguous(upstream.reshape(-1)), reduction == Reduction.None, divisor,
             lambda, perRow, InputValidation.MaxLambda, BlackboxRank.GradientEpsilon).MoveToOuterDisposeScope();
     }
 

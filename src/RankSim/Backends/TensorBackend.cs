@@ -25,8 +25,11 @@ internal class TensorBackend
     public virtual (Tensor Product, Tensor[] Saved) Gram(Tensor features, Tensor? rows, bool cosine, Tensor? inputScale) =>
         GramFunction.Forward(features, rows, cosine, inputScale);
 
-    /// <summary>dL/df [B, D] for the upstream gradient of S and what <see cref="Gram"/> saved.</summary>
-    public virtual Tensor GramGradient(Tensor upstream, IList<Tensor> saved, Tensor? rows, bool cosine, long batch) =>
+    /// <summary>
+    /// dL/df [B, D] for the upstream gradient of S and what <see cref="Gram"/> saved; the upstream gradient may be
+    /// overwritten where <paramref name="overwritable"/> says so.
+    /// </summary>
+    public virtual Tensor GramGradient(Tensor upstream, IList<Tensor> saved, Tensor? rows, bool cosine, long batch, bool overwritable) =>
         GramFunction.Gradient(upstream, saved, rows, cosine, batch);
 
     /// <summary>Normalized ranks of every row of values [R, N] (float32 or float64), ties by <paramref name="ties"/>.</summary>
@@ -46,14 +49,18 @@ internal class TensorBackend
         SoftRank.Gradient(upstream, saved, regularization, rankScale);
 
     /// <summary>
-    /// The blackbox objective's value for similarities S [M, M] and label ranks [M, M] of S's dtype, and what
-    /// <see cref="ObjectiveGradient"/> needs (see <see cref="RankSimObjective"/>).
+    /// The blackbox objective's value for similarities S [M, M] and the label ranks, and what <see cref="ObjectiveGradient"/>
+    /// needs: tensors to save, and a state that holds none (see <see cref="RankSimObjective"/>). Here the label ranks'
+    /// matrix in S's dtype, and no state.
     /// </summary>
-    public virtual (Tensor Result, Tensor[] Saved) Objective(Tensor similarity, Tensor labelRanks, Reduction reduction) =>
-        RankSimObjective.Forward(similarity, labelRanks, reduction);
+    public virtual (Tensor Result, Tensor[] Saved, object? State) Objective(Tensor similarity, LabelRankMatrix labelRanks, Reduction reduction)
+    {
+        var (result, saved) = RankSimObjective.Forward(similarity, labelRanks.ToMatrix(similarity.dtype), reduction);
+        return (result, saved, null);
+    }
 
     /// <summary>dL/dS [M, M] for the upstream gradient (dense, S's dtype) and what <see cref="Objective"/> saved.</summary>
-    public virtual Tensor ObjectiveGradient(IList<Tensor> saved, Tensor upstream, Reduction reduction, double lambda, bool perRow) =>
+    public virtual Tensor ObjectiveGradient(IList<Tensor> saved, object? state, Tensor upstream, Reduction reduction, double lambda, bool perRow) =>
         RankSimObjective.Gradient(saved, upstream, reduction, lambda, perRow);
 
     /// <summary>

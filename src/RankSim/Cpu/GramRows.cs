@@ -33,7 +33,7 @@ internal static class GramRows
     /// <summary>The smallest normal float32, the least row scale.</summary>
     private const float SmallestNormal = 1.17549435e-38f;
 
-    /// <summary>Side of the square tiles of <see cref="SymmetricSum"/>: two 32 x 32 float tiles fit in any L1 cache.</summary>
+    /// <summary>Side of the square tiles of <see cref="AddTransposeInPlace"/>: two 32 x 32 float tiles fit in any L1 cache.</summary>
     private const int TransposeTile = 32;
 
     /// <summary>
@@ -126,41 +126,45 @@ internal static class GramRows
         return gradient;
     }
 
-    /// <summary>G + G^T for the upstream gradient G [M, M] (float32, CPU), by square tiles so that the transposed reads stay in cache.</summary>
-    public static Tensor SymmetricSum(Tensor upstream)
+    /// <summary>
+    /// G + G^T written over G [M, M] (contiguous float32, CPU), which it returns: tile pairs (I, J) and (J, I) are read and
+    /// written together, so that the transposed reads stay in cache. g_ij + g_ji is the same float either way round.
+    /// </summary>
+    public static Tensor AddTransposeInPlace(Tensor g)
     {
-        var source = RowBlocks.Contiguous(upstream);
-        int m = (int)source.size(0);
-        var sum = empty(m, m, dtype: ScalarType.Float32, device: source.device);
+        int m = (int)g.size(0);
         int tileRows = (m + TransposeTile - 1) / TransposeTile;
         RowBlocks.Run(tileRows, (long)TransposeTile * m, (long)TransposeTile * m * sizeof(float), (start, count) =>
         {
-            var g = MemoryMarshal.Cast<byte, float>(source.bytes);
-            var h = MemoryMarshal.Cast<byte, float>(sum.bytes);
+            var values = MemoryMarshal.Cast<byte, float>(g.bytes);
             for (long tileRow = start; tileRow < start + count; tileRow++)
             {
                 int rowStart = (int)tileRow * TransposeTile;
                 int rowEnd = Math.Min(rowStart + TransposeTile, m);
-                for (int columnStart = 0; columnStart < m; columnStart += TransposeTile)
+                for (int columnStart = rowStart; columnStart < m; columnStart += TransposeTile)
                 {
-                    AddTransposedTile(g, h, m, rowStart, rowEnd, columnStart, Math.Min(columnStart + TransposeTile, m));
+                    AddTransposedTiles(values, m, rowStart, rowEnd, columnStart, Math.Min(columnStart + TransposeTile, m));
                 }
             }
         });
-        return sum;
+        return g;
     }
 
-    /// <summary>h[i, j] = g[i, j] + g[j, i] for i in [rowStart, rowEnd), j in [columnStart, columnEnd) of [M, M] matrices.</summary>
+    /// <summary>
+    /// g[i, j] = g[j, i] = g[i, j] + g[j, i] for i in [rowStart, rowEnd), j in [columnStart, columnEnd), j &gt;= i, of an
+    /// [M, M] matrix; a tile on the diagonal (columnStart = rowStart) only above and on it.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddTransposedTile(ReadOnlySpan<float> g, Span<float> h, int m, int rowStart, int rowEnd, int columnStart, int columnEnd)
+    private static void AddTransposedTiles(Span<float> g, int m, int rowStart, int rowEnd, int columnStart, int columnEnd)
     {
         for (int i = rowStart; i < rowEnd; i++)
         {
-            var gRow = g.Slice(i * m, m);
-            var hRow = h.Slice(i * m, m);
-            for (int j = columnStart; j < columnEnd; j++)
+            var row = g.Slice(i * m, m);
+            for (int j = Math.Max(columnStart, i); j < columnEnd; j++)
             {
-                hRow[j] = gRow[j] + g[(j * m) + i];
+                float sum = row[j] + g[(j * m) + i];
+                row[j] = sum;
+                g[(j * m) + i] = sum;
             }
         }
     }

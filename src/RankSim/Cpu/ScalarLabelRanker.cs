@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -59,6 +60,13 @@ internal static class ScalarLabelRanker
         return output.MoveToOuterDisposeScope();
     }
 
+    /// <summary>
+    /// The rows of <see cref="Rank"/> one anchor at a time, as float32, computed where they are read: the [M, M] matrix is
+    /// never held. For the labels <see cref="Rank"/> takes; the source keeps its own sorted copy of them.
+    /// </summary>
+    public static LabelRankRows Rows(Tensor labels, RankTies ties) =>
+        labels.dtype == ScalarType.Float64 ? new RowSource<double>(labels, ties) : new RowSource<float>(labels, ties);
+
     /// <summary>Whether the largest minus the smallest label is finite (so is every distance).</summary>
     private static bool FiniteRange<T>(ReadOnlySpan<T> values)
         where T : unmanaged, IFloatingPointIeee754<T>
@@ -79,58 +87,171 @@ internal static class ScalarLabelRanker
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         int m = sorted.Length;
-        var paddedBuffer = ArrayPool<T>.Shared.Rent(m + 2);
-        var positionBuffer = ArrayPool<int>.Shared.Rent(m);
-        var distanceBuffer = ArrayPool<T>.Shared.Rent(2 * m);
-        var memberBuffer = ArrayPool<int>.Shared.Rent(2 * m);
-        var tableBuffer = ArrayPool<T>.Shared.Rent(m);
-        var orderBuffer = ArrayPool<int>.Shared.Rent(m);
-        try
+        using var walker = new Walker<T>(sorted, sortedIndices);
+        int anchors = ranks.Length / m;
+
+        // Two anchors at a time: each merge is one long chain of dependent steps, two chains keep the core busy.
+        for (int a = 0; a < anchors; a += 2)
         {
-            var order = orderBuffer.AsSpan(0, m);
+            int other = Math.Min(a + 1, anchors - 1);
+            walker.RankPair(firstAnchor + a, firstAnchor + other, ranks.Slice(a * m, m), ranks.Slice(other * m, m), ties);
+        }
+    }
+
+    /// <summary>
+    /// The sorted, sentinel-padded labels, each label's place among them, the rank table and the buffers of two walks:
+    /// what ranking rows of distances needs, rented once per block of rows.
+    /// </summary>
+    private sealed class Walker<T> : IDisposable
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly T[] _padded;
+        private readonly int[] _positionOf;
+        private readonly T[] _distances;
+        private readonly int[] _members;
+        private readonly T[] _table;
+        private readonly int[] _order;
+        private readonly int _m;
+
+        public Walker(ReadOnlySpan<T> sorted, ReadOnlySpan<long> sortedIndices)
+        {
+            int m = _m = sorted.Length;
+            _padded = ArrayPool<T>.Shared.Rent(m + 2);
+            _positionOf = ArrayPool<int>.Shared.Rent(m);
+            _distances = ArrayPool<T>.Shared.Rent(2 * m);
+            _members = ArrayPool<int>.Shared.Rent(2 * m);
+            _table = ArrayPool<T>.Shared.Rent(m);
+            _order = ArrayPool<int>.Shared.Rent(m);
+            var order = _order.AsSpan(0, m);
             for (int p = 0; p < m; p++)
             {
                 order[p] = (int)sortedIndices[p];
             }
 
-            var table = tableBuffer.AsSpan(0, m);
-            RankValues.Fill(table);
+            RankValues.Fill(_table.AsSpan(0, m));
 
             // Infinite sentinels at both ends: a walk that runs out is never taken again, with no branch in the merge.
-            var padded = paddedBuffer.AsSpan(0, m + 2);
+            var padded = _padded.AsSpan(0, m + 2);
             padded[0] = T.NegativeInfinity;
             sorted.CopyTo(padded[1..]);
             padded[m + 1] = T.PositiveInfinity;
-            var positionOf = positionBuffer.AsSpan(0, m);
+            var positionOf = _positionOf.AsSpan(0, m);
             for (int p = 0; p < m; p++)
             {
                 positionOf[order[p]] = p + 1;
             }
+        }
 
-            var first = new Walk<T>(distanceBuffer.AsSpan(0, m), memberBuffer.AsSpan(0, m));
-            var second = new Walk<T>(distanceBuffer.AsSpan(m, m), memberBuffer.AsSpan(m, m));
-            int anchors = ranks.Length / m;
-
-            // Two anchors at a time: each merge is one long chain of dependent steps, two chains keep the core busy.
-            for (int a = 0; a < anchors; a += 2)
+        /// <summary>Writes the ranks of anchors A and B (equal for one row) to <paramref name="rowA"/> and <paramref name="rowB"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void RankPair(int anchorA, int anchorB, Span<T> rowA, Span<T> rowB, RankTies ties)
+        {
+            int m = _m;
+            var first = new Walk<T>(_distances.AsSpan(0, m), _members.AsSpan(0, m));
+            var second = new Walk<T>(_distances.AsSpan(m, m), _members.AsSpan(m, m));
+            var table = _table.AsSpan(0, m);
+            MergeWalks(_padded.AsSpan(0, m + 2), _order.AsSpan(0, m), _positionOf.AsSpan(0, m), anchorA, anchorB, first, second);
+            WriteRanks(first.Distances, first.Members, rowA, ties, table);
+            if (anchorB != anchorA)
             {
-                int other = Math.Min(a + 1, anchors - 1);
-                MergeWalks(padded, order, positionOf, firstAnchor + a, firstAnchor + other, first, second);
-                WriteRanks(first.Distances, first.Members, ranks.Slice(a * m, m), ties, table);
-                if (other != a)
-                {
-                    WriteRanks(second.Distances, second.Members, ranks.Slice(other * m, m), ties, table);
-                }
+                WriteRanks(second.Distances, second.Members, rowB, ties, table);
             }
         }
-        finally
+
+        public void Dispose()
         {
-            ArrayPool<T>.Shared.Return(paddedBuffer);
-            ArrayPool<int>.Shared.Return(positionBuffer);
-            ArrayPool<T>.Shared.Return(distanceBuffer);
-            ArrayPool<int>.Shared.Return(memberBuffer);
-            ArrayPool<T>.Shared.Return(tableBuffer);
-            ArrayPool<int>.Shared.Return(orderBuffer);
+            ArrayPool<T>.Shared.Return(_padded);
+            ArrayPool<int>.Shared.Return(_positionOf);
+            ArrayPool<T>.Shared.Return(_distances);
+            ArrayPool<int>.Shared.Return(_members);
+            ArrayPool<T>.Shared.Return(_table);
+            ArrayPool<int>.Shared.Return(_order);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Rows"/> for labels of dtype T: the labels sorted once; each reader ranks two anchors per merge and keeps
+    /// the second's row for the next read (rows are read in order).
+    /// </summary>
+    private sealed class RowSource<T> : LabelRankRows
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        private readonly Tensor _sorted;
+        private readonly Tensor _order;
+        private readonly RankTies _ties;
+        private readonly int _m;
+
+        public RowSource(Tensor labels, RankTies ties)
+        {
+            _m = (int)labels.size(0);
+            (_sorted, _order) = labels.reshape(_m).sort(stable: true);
+            _ties = ties;
+        }
+
+        public override LabelRankReader Open() => new Reader(this);
+
+        public override void Dispose()
+        {
+            _sorted.Dispose();
+            _order.Dispose();
+        }
+
+        private sealed class Reader : LabelRankReader
+        {
+            private readonly Walker<T> _walker;
+            private readonly T[] _rows;
+            private readonly float[] _converted;
+            private readonly RankTies _ties;
+            private readonly int _m;
+            private int _kept = -1;
+
+            public Reader(RowSource<T> source)
+            {
+                _m = source._m;
+                _ties = source._ties;
+                _walker = new Walker<T>(RowBlocks.Rows<T>(source._sorted, 0, _m), RowBlocks.Rows<long>(source._order, 0, _m));
+                _rows = ArrayPool<T>.Shared.Rent(2 * _m);
+                _converted = typeof(T) == typeof(float) ? [] : ArrayPool<float>.Shared.Rent(2 * _m);
+            }
+
+            public override ReadOnlySpan<float> Row(int anchor)
+            {
+                int m = _m;
+                int slot = anchor == _kept ? 1 : 0;
+                if (slot == 0)
+                {
+                    int other = Math.Min(anchor + 1, m - 1);
+                    _walker.RankPair(anchor, other, _rows.AsSpan(0, m), _rows.AsSpan(m, m), _ties);
+                    _kept = other;
+                    if (typeof(T) != typeof(float))
+                    {
+                        ToFloat(_rows.AsSpan(0, other == anchor ? m : 2 * m), _converted);
+                    }
+                }
+
+                return typeof(T) == typeof(float)
+                    ? MemoryMarshal.Cast<T, float>(_rows.AsSpan(slot * m, m))
+                    : _converted.AsSpan(slot * m, m);
+            }
+
+            public override void Dispose()
+            {
+                _walker.Dispose();
+                ArrayPool<T>.Shared.Return(_rows);
+                if (_converted.Length > 0)
+                {
+                    ArrayPool<float>.Shared.Return(_converted);
+                }
+            }
+
+            /// <summary>The ranks rounded to float32 (the conversion of the whole matrix to the similarities' dtype).</summary>
+            private static void ToFloat(ReadOnlySpan<T> values, Span<float> output)
+            {
+                for (int j = 0; j < values.Length; j++)
+                {
+                    output[j] = float.CreateTruncating(values[j]);
+                }
+            }
         }
     }
 
@@ -167,8 +288,10 @@ internal static class ScalarLabelRanker
             var toRightB = T.Abs(labelB - padded[rightB]);
             int takeLeftA = toLeftA <= toRightA ? 1 : 0;
             int takeLeftB = toLeftB <= toRightB ? 1 : 0;
-            a.Distances[k] = takeLeftA == 1 ? toLeftA : toRightA;
-            b.Distances[k] = takeLeftB == 1 ? toLeftB : toRightB;
+            // The nearer distance without a branch (a taken side is unpredictable): equal sides are one value, and no
+            // distance is NaN or -0, where the native minimum would differ from the comparison.
+            a.Distances[k] = T.MinNative(toLeftA, toRightA);
+            b.Distances[k] = T.MinNative(toLeftB, toRightB);
             a.Members[k] = order[rightA + (takeLeftA * (leftA - rightA)) - 1];
             b.Members[k] = order[rightB + (takeLeftB * (leftB - rightB)) - 1];
             leftA -= takeLeftA;

@@ -21,7 +21,7 @@ public abstract class FeatureRanking
     }
 
     /// <summary>The RankSim objective of similarities S [M, M] and label ranks [M, M] with this ranking, reduced.</summary>
-    internal abstract Tensor Objective(Tensor similarity, Tensor labelRanks, Reduction reduction);
+    internal abstract Tensor Objective(Tensor similarity, LabelRankMatrix labelRanks, Reduction reduction);
 
     /// <summary>The paper's default: exact ranks with the blackbox gradient, lambda 2, the paper's perturbation rule.</summary>
     public static BlackboxRanking Default { get; } = new(2.0, PerturbationScaling.Paper);
@@ -74,7 +74,7 @@ public sealed class BlackboxRanking : FeatureRanking
     /// <summary>How far each anchor's similarities are perturbed in the backward pass.</summary>
     public PerturbationScaling Scaling { get; }
 
-    internal override Tensor Objective(Tensor similarity, Tensor labelRanks, Reduction reduction) =>
+    internal override Tensor Objective(Tensor similarity, LabelRankMatrix labelRanks, Reduction reduction) =>
         RankSimObjective.Blackbox(similarity, labelRanks, InterpolationLambda, reduction, Scaling);
 
     /// <summary>For example <c>Blackbox(lambda 2, Paper)</c>.</summary>
@@ -94,7 +94,7 @@ public sealed class SoftRanking : FeatureRanking
     /// <summary>epsilon, in [1e-30, 1e30], in the units of the feature similarities.</summary>
     public double RegularizationStrength { get; }
 
-    internal override Tensor Objective(Tensor similarity, Tensor labelRanks, Reduction reduction) =>
+    internal override Tensor Objective(Tensor similarity, LabelRankMatrix labelRanks, Reduction reduction) =>
         RankSimObjective.Soft(similarity, labelRanks, RegularizationStrength, reduction);
 
     /// <summary>For example <c>Soft(epsilon 0.1)</c>.</summary>

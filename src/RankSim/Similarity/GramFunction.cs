@@ -18,6 +18,7 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
     private const string CosineKey = "cosine";
     private const string BatchKey = "batch";
     private const string BackendKey = "backend";
+    private const string PrivateGradientKey = "privateGradient";
 
     public override string Name => nameof(GramFunction);
 
@@ -25,8 +26,11 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
     /// S [M, M] of the rows <paramref name="rows"/> (int64 [M], or null for all) of features [B, D] (float32 or float64).
     /// For cosine, <paramref name="inputScale"/> (0-dim, the features' dtype) says the features were divided by it: the
     /// norm floor eps applies in the units before that division (eps / inputScale here); null means 1.
+    /// <paramref name="privateGradient"/>: S goes to one function whose backward returns a tensor no one else reads, so
+    /// backward may overwrite S's gradient (the CPU kernels then sum it with its transpose in place, one [M, M] fewer).
     /// </summary>
-    public static Tensor Apply(Tensor features, Tensor? rows, bool cosine, Tensor? inputScale = null) => apply(features, rows!, cosine, inputScale!);
+    public static Tensor Apply(Tensor features, Tensor? rows, bool cosine, Tensor? inputScale = null, bool privateGradient = false) =>
+        apply(features, rows!, cosine, inputScale!, privateGradient);
 
     /// <summary>
     /// The formula's forward by tensor operations: S and what <see cref="Gradient"/> needs (n, and for cosine the
@@ -75,7 +79,10 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         return result.MoveToOuterDisposeScope();
     }
 
-    /// <summary>vars: features [B, D] (float32 or float64), kept rows (int64 [M] or null for all), cosine (bool), input scale (0-dim or null).</summary>
+    /// <summary>
+    /// vars: features [B, D] (float32 or float64), kept rows (int64 [M] or null for all), cosine (bool), input scale (0-dim
+    /// or null), private gradient (bool).
+    /// </summary>
     public override Tensor forward(autograd.AutogradContext ctx, params object[] vars)
     {
         var features = (Tensor)vars[0];
@@ -88,23 +95,26 @@ internal sealed class GramFunction : autograd.SingleTensorFunction<GramFunction>
         ctx.save_data(CosineKey, cosine);
         ctx.save_data(BatchKey, features.size(0));
         ctx.save_data(BackendKey, backend);
+        ctx.save_data(PrivateGradientKey, (bool)vars[4]);
         return product;
     }
 
     /// <summary>dL/df [B, D], inside <see cref="BackwardGuard.Run"/>; the upstream gradient made dense in n's dtype.</summary>
     public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor grad_output) =>
-        BackwardGuard.Run(Name, 4, () =>
+        BackwardGuard.Run(Name, 5, () =>
         {
             using var scope = NewDisposeScope();
             var saved = ctx.get_saved_variables();
             var upstream = BackwardGuard.Dense(grad_output, saved[0].dtype);
             if (upstream is null)
             {
-                return [null!, null!, null!, null!];
+                return [null!, null!, null!, null!, null!];
             }
 
             var backend = (TensorBackend)ctx.get_data(BackendKey);
-            var gradient = backend.GramGradient(upstream, saved, saved[3], (bool)ctx.get_data(CosineKey), (long)ctx.get_data(BatchKey));
-            return [gradient.MoveToOuterDisposeScope(), null!, null!, null!];
+            // Overwritable only as the engine handed it: a converted copy is this function's own anyway.
+            bool overwritable = (bool)ctx.get_data(PrivateGradientKey) || !ReferenceEquals(upstream, grad_output);
+            var gradient = backend.GramGradient(upstream, saved, saved[3], (bool)ctx.get_data(CosineKey), (long)ctx.get_data(BatchKey), overwritable);
+            return [gradient.MoveToOuterDisposeScope(), null!, null!, null!, null!];
         });
 }

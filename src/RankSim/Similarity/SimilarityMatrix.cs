@@ -12,20 +12,21 @@ internal static class SimilarityMatrix
     /// S = n(F) n(F)^T (cosine), n(F - mu) n(F - mu)^T (centered cosine, see <see cref="CenterFunction"/>) or F F^T (dot product) for the rows <paramref name="rows"/> (int64 [M]; null for all) of
     /// features [B, D] in float32 or float64; [M, M], differentiable through <see cref="GramFunction"/>. For cosine,
     /// n(f) = f / max(||f||, eps), with the norm taken of the row divided by its largest magnitude and scaled back, so
-    /// that it neither overflows (features near 1e20 in float32) nor underflows. All-zero rows stay zero.
+    /// that it neither overflows (features near 1e20 in float32) nor underflows. All-zero rows stay zero. S must go to one
+    /// function whose backward returns a gradient that no one else reads (as the objectives' do): backward may overwrite it.
     /// </summary>
     public static Tensor Pairwise(Tensor features, FeatureSimilarity similarity, Tensor? rows = null)
     {
         InputValidation.RequireDefined(similarity, nameof(similarity));
         if (similarity != FeatureSimilarity.CenteredCosine)
         {
-            return GramFunction.Apply(features, rows, similarity == FeatureSimilarity.Cosine);
+            return GramFunction.Apply(features, rows, similarity == FeatureSimilarity.Cosine, privateGradient: true);
         }
 
         // The centered rows come divided by s; the cosine's norm floor, eps in the features' units, is eps / s in theirs.
         using var scope = NewDisposeScope();
         var scale = CenterScale(features, rows);
-        return GramFunction.Apply(CenterFunction.apply(features, rows!, scale), null, true, scale).MoveToOuterDisposeScope();
+        return GramFunction.Apply(CenterFunction.apply(features, rows!, scale), null, true, scale, privateGradient: true).MoveToOuterDisposeScope();
     }
 
     /// <summary>

@@ -1,7 +1,7 @@
 namespace RankSim.Tests.Cpu;
 
 /// <summary>
-/// The CPU kernels (<see cref="RowRanker"/>, <see cref="ScalarLabelRanker"/>) against the device-generic path
+/// The CPU kernels (<see cref="RowRanker"/>, <see cref="ScalarLabelRanker"/>, <see cref="GramRows"/>) against the device-generic path
 /// (libtorch's stable sort and a scatter of positions, which is what runs on CUDA), bit for bit.
 /// </summary>
 public class CpuKernelTests
@@ -212,5 +212,30 @@ public class CpuKernelTests
     {
         using var path = CpuKernels.UseReferencePath();
         return TensorBackend.Instance.LabelRanks(labels, ties, integerLabels: false);
+    }
+
+    /// <summary>The in-place symmetric sum is g + g^T bit for bit, for sizes on and off the 32-wide tiles, on one and two threads.</summary>
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(31, 1)]
+    [InlineData(64, 2)]
+    [InlineData(600, 2)]
+    [InlineData(601, 1)]
+    public void TheInPlaceSymmetricSumIsTheMatrixPlusItsTranspose(int m, int threads)
+    {
+        using var scope = NewDisposeScope();
+        int previousThreads = get_num_threads();
+        set_num_threads(threads);
+        try
+        {
+            var g = randn(m, m, generator: new Generator((ulong)m));
+            var expected = g + g.t();
+            GramRows.AddTransposeInPlace(g).Should().BeSameAs(g);
+            g.Doubles().Should().Equal(expected.Doubles());
+        }
+        finally
+        {
+            set_num_threads(previousThreads);
+        }
     }
 }

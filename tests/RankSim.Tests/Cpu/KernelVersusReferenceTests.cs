@@ -58,6 +58,59 @@ public class KernelVersusReferenceTests
     }
 
     /// <summary>
+    /// The objective's CPU kernel reading the label ranks row by row from the labels (never holding RL [M, M]) gives, bit
+    /// for bit, the loss and gradient of the kernel given the label-rank matrix and of the tensor formulas: float32 and
+    /// float64 labels, repeated labels and symmetric distances (ties), both tie rules, odd M, one and two threads.
+    /// </summary>
+    [Theory]
+    [InlineData(ScalarType.Float32, RankTies.IndexOrder, 301, 1, Reduction.Sum)]
+    [InlineData(ScalarType.Float64, RankTies.IndexOrder, 300, 2, Reduction.None)]
+    [InlineData(ScalarType.Float32, RankTies.Average, 257, 2, Reduction.Mean)]
+    [InlineData(ScalarType.Float64, RankTies.Average, 5, 1, Reduction.Sum)]
+    [InlineData(ScalarType.Float32, RankTies.IndexOrder, 1, 1, Reduction.Sum)]
+    public void TheObjectiveReadsLabelRanksFromTheLabelsAsFromTheirMatrix(ScalarType labelDtype, RankTies ties, int m, int threads, Reduction reduction)
+    {
+        using var scope = NewDisposeScope();
+        int previousThreads = get_num_threads();
+        set_num_threads(threads);
+        try
+        {
+            var generator = new Generator((ulong)m + 7);
+            var similarity = (randn(m, m, generator: generator) * 4).round() / 4;
+            var labels = (rand(m, 1, generator: generator) * 20).round().to(labelDtype);   // repeats and mirrored distances
+            var upstream = reduction == Reduction.None ? rand(m, generator: generator) : tensor(1e-3f);
+            var fromLabels = LabelRankMatrix.FromLabels(labels, ties, integerLabels: false);
+            fromLabels.Backend.Should().BeSameAs(CpuKernelBackend.Instance, "the kernels rank these labels");
+            using var matrix = fromLabels.ToMatrix(ScalarType.Float32);
+
+            (double[] Loss, double[] Gradient) Run(Func<Tensor, Tensor> objective)
+            {
+                var input = similarity.clone().requires_grad_();
+                var loss = objective(input);
+                loss.backward([upstream]);
+                return (loss.Doubles(), input.grad!.Doubles());
+            }
+
+            var byRows = Run(s => RankSimObjective.Blackbox(s, fromLabels, 2.0, reduction, PerturbationScaling.Paper));
+            var byMatrix = Run(s => RankSimObjective.Blackbox(s, matrix, 2.0, reduction, PerturbationScaling.Paper));
+            var reference = Run(s => OnReferencePath(() => RankSimObjective.Blackbox(s, LabelRankMatrix.FromLabels(labels, ties, false), 2.0, reduction, PerturbationScaling.Paper)));
+
+            byRows.Loss.Should().Equal(byMatrix.Loss);
+            byRows.Gradient.Should().Equal(byMatrix.Gradient);
+            byRows.Gradient.Should().Equal(reference.Gradient);
+            byRows.Loss.Zip(reference.Loss, (a, b) => Math.Abs(a - b)).Max().Should().BeLessThan(1e-5);
+            if (m > 1)
+            {
+                byRows.Gradient.Should().Contain(v => v != 0, "the upstream gradient moves some ranks");
+            }
+        }
+        finally
+        {
+            set_num_threads(previousThreads);
+        }
+    }
+
+    /// <summary>
     /// The objective's CPU kernel and its tensor formulas (what CUDA runs) give, bit for bit, the same gradient, with the
     /// paper's and per-row perturbation strengths, ties and a constant row included; the losses agree to float32 rounding
     /// (the kernel sums the squares in float64).

@@ -94,4 +94,26 @@ public class GramFunctionTests
         similarity[2].Floats().Should().OnlyContain(v => v == 0);
         similarity.Floats().Should().OnlyContain(v => float.IsFinite(v));
     }
+
+    /// <summary>
+    /// S's gradient is summed with its transpose in place only where the caller said no one else reads it: a gradient the
+    /// caller passes in stays as it was, and the result is the same either way, bit for bit.
+    /// </summary>
+    [Fact]
+    public void TheUpstreamGradientIsOverwrittenOnlyWhenPrivate()
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(11);
+        var features = randn(40, 8, generator: generator);
+        var upstream = randn(40, 40, generator: generator);
+        var kept = upstream.clone();
+
+        var shared = features.clone().requires_grad_();
+        GramFunction.Apply(shared, null, cosine: true).backward([upstream]);
+        upstream.Doubles().Should().Equal(kept.Doubles(), "the caller's gradient is not the function's to change");
+
+        var owned = features.clone().requires_grad_();
+        GramFunction.Apply(owned, null, cosine: true, privateGradient: true).backward([upstream.clone()]);
+        owned.grad!.Doubles().Should().Equal(shared.grad!.Doubles());
+    }
 }

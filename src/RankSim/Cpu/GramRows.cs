@@ -127,8 +127,10 @@ internal static class GramRows
     }
 
     /// <summary>
-    /// G + G^T written over G [M, M] (contiguous float32, CPU), which it returns: tile pairs (I, J) and (J, I) are read and
-    /// written together, so that the transposed reads stay in cache. g_ij + g_ji is the same float either way round.
+    /// G + G^T written over G [M, M] (contiguous float32, CPU), which it returns: tile pairs (I, J) and (J, I) are copied
+    /// to a local buffer by rows, summed there, and copied back by rows. (Walking a tile's columns in place touches rows M
+    /// floats apart, which for M a multiple of 1024 all fall in one set of the L1 cache.) g_ij + g_ji is the same float
+    /// either way round.
     /// </summary>
     public static Tensor AddTransposeInPlace(Tensor g)
     {
@@ -137,13 +139,13 @@ internal static class GramRows
         RowBlocks.Run(tileRows, (long)TransposeTile * m, (long)TransposeTile * m * sizeof(float), (start, count) =>
         {
             var values = MemoryMarshal.Cast<byte, float>(g.bytes);
+            Span<float> tiles = stackalloc float[2 * TransposeTile * TransposeTile];
             for (long tileRow = start; tileRow < start + count; tileRow++)
             {
                 int rowStart = (int)tileRow * TransposeTile;
-                int rowEnd = Math.Min(rowStart + TransposeTile, m);
                 for (int columnStart = rowStart; columnStart < m; columnStart += TransposeTile)
                 {
-                    AddTransposedTiles(values, m, rowStart, rowEnd, columnStart, Math.Min(columnStart + TransposeTile, m));
+                    AddTransposedTiles(values, m, rowStart, columnStart, tiles);
                 }
             }
         });
@@ -151,21 +153,63 @@ internal static class GramRows
     }
 
     /// <summary>
-    /// g[i, j] = g[j, i] = g[i, j] + g[j, i] for i in [rowStart, rowEnd), j in [columnStart, columnEnd), j &gt;= i, of an
-    /// [M, M] matrix; a tile on the diagonal (columnStart = rowStart) only above and on it.
+    /// g[i, j] = g[j, i] = g[i, j] + g[j, i] for the tile of rows from <paramref name="rowStart"/> and columns from
+    /// <paramref name="columnStart"/> (at most <see cref="TransposeTile"/> each, columnStart &gt;= rowStart) and its mirror
+    /// tile: a = the tile, b = the mirror, both copied by rows into <paramref name="tiles"/>, summed there, copied back.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AddTransposedTiles(Span<float> g, int m, int rowStart, int rowEnd, int columnStart, int columnEnd)
+    private static void AddTransposedTiles(Span<float> g, int m, int rowStart, int columnStart, Span<float> tiles)
     {
-        for (int i = rowStart; i < rowEnd; i++)
+        const int t = TransposeTile;
+        int rows = Math.Min(t, m - rowStart);
+        int columns = Math.Min(t, m - columnStart);
+        var a = tiles[..(t * t)];
+        var b = tiles[(t * t)..];
+        for (int i = 0; i < rows; i++)
         {
-            var row = g.Slice(i * m, m);
-            for (int j = Math.Max(columnStart, i); j < columnEnd; j++)
+            g.Slice(((rowStart + i) * m) + columnStart, columns).CopyTo(a.Slice(i * t, columns));
+        }
+
+        bool diagonal = rowStart == columnStart;
+        if (diagonal)
+        {
+            // The tile is its own mirror: i < j and j < i are one pair, summed once.
+            for (int i = 0; i < rows; i++)
             {
-                float sum = row[j] + g[(j * m) + i];
-                row[j] = sum;
-                g[(j * m) + i] = sum;
+                for (int j = i; j < columns; j++)
+                {
+                    float sum = a[(i * t) + j] + a[(j * t) + i];
+                    a[(i * t) + j] = sum;
+                    a[(j * t) + i] = sum;
+                }
             }
+        }
+        else
+        {
+            for (int j = 0; j < columns; j++)
+            {
+                g.Slice(((columnStart + j) * m) + rowStart, rows).CopyTo(b.Slice(j * t, rows));
+            }
+
+            for (int i = 0; i < rows; i++)
+            {
+                for (int j = 0; j < columns; j++)
+                {
+                    float sum = a[(i * t) + j] + b[(j * t) + i];
+                    a[(i * t) + j] = sum;
+                    b[(j * t) + i] = sum;
+                }
+            }
+
+            for (int j = 0; j < columns; j++)
+            {
+                b.Slice(j * t, rows).CopyTo(g.Slice(((columnStart + j) * m) + rowStart, rows));
+            }
+        }
+
+        for (int i = 0; i < rows; i++)
+        {
+            a.Slice(i * t, columns).CopyTo(g.Slice(((rowStart + i) * m) + columnStart, columns));
         }
     }
 

@@ -91,6 +91,10 @@ internal sealed class ExperimentSettings : CommandSettings
     [DefaultValue(RankSimArm.DefaultSoftRegularization)]
     public double SoftRegularization { get; init; } = RankSimArm.DefaultSoftRegularization;
 
+    [CommandOption("--ranksim-bin-width <W>")]
+    [Description("RankSim keeps one sample per label bin of this width (label units) instead of one per distinct label, which bounds its cost for continuous labels (default: per distinct label, the paper's)")]
+    public double? BinWidth { get; init; }
+
     [CommandOption("--oe-weight <W>")]
     [Description("Weight of the ordinal entropy term (OrdinalEntropyLoss) in the loss, for methods with OE")]
     [DefaultValue(RankSimArm.DefaultOrdinalEntropyWeight)]
@@ -137,7 +141,7 @@ internal sealed class ExperimentSettings : CommandSettings
     public bool Quick { get; init; }
 
     /// <summary>The RankSim configuration of the single-experiment mode.</summary>
-    public RankSimArm Arm => new(Gamma, Lambda, Perturbation, Similarity, Ranking, SoftRegularization, OrdinalEntropyWeight);
+    public RankSimArm Arm => new(Gamma, Lambda, Perturbation, Similarity, Ranking, SoftRegularization, OrdinalEntropyWeight, BinWidth);
 
     /// <summary>The shard of the study's replication phase this process runs (K of N), or null for all of it.</summary>
     public (int Index, int Count)? Shard =>
@@ -172,6 +176,7 @@ internal sealed class ExperimentSettings : CommandSettings
             : !(double.IsFinite(LearningRate) && LearningRate > 0) ? "--learning-rate must be a finite positive number."
             : !(double.IsFinite(Gamma) && Gamma > 0) ? "--gamma must be a finite positive number."
             : !(OrdinalEntropyWeight is > 0 and <= 1e6) ? "--oe-weight must be a number in (0, 1e6]."
+            : BinWidth is double width && !(double.IsFinite(width) && width > 0) ? "--ranksim-bin-width must be a finite positive number."
             : Threads is < 1 or > 1024 ? "--threads must be a whole number from 1 to 1024."
             : StudySettings.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries) is var names
                 && (names.Length == 0 || names.Any(n => !DirExperiment.Study.AllSettings.Split(',').Contains(n))) ? $"--study-settings: give some of {DirExperiment.Study.AllSettings}."

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using RankSim.Autograd;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -9,7 +10,7 @@ namespace RankSim;
 /// The RankSim regularizer (Gong, Mori, Tung, "RankSim: Ranking Similarity Regularization for Deep Imbalanced
 /// Regression", ICML 2022): in a batch, the ranking of every anchor's neighbours by feature similarity should match
 /// their ranking by label similarity. Add it, weighted by gamma, to the regression loss of the same batch; its
-/// functional form is <see cref="ranksim.nn.functional.ranksim_loss"/>.
+/// functional form is <see cref="ranksim.nn.functional.ranksim_loss(Tensor, Tensor, FeatureRanking?, FeatureSimilarity, Reduction, bool, RankTies, Generator?, bool, double?)"/>.
 /// </summary>
 /// <example>
 /// <code>
@@ -49,8 +50,18 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// nothing detects them: the ranks still order a NaN or an infinity (every NaN above +infinity), so the loss can come
     /// out finite while the gradient of the features is NaN. Check the inputs yourself if you turn this off.
     /// </param>
-    /// <exception cref="ArgumentOutOfRangeException">An enum value is undefined.</exception>
-    /// <exception cref="ArgumentException">The generator is disposed or names a device other than the CPU or CUDA.</exception>
+    /// <param name="labelBinWidth">
+    /// Null (default, the paper's) keeps one sample per distinct label value. A width w &gt; 0, in label units, keeps one
+    /// randomly chosen sample per label bin [k w, (k + 1) w) instead (per coordinate for K-dimensional labels), and ranks
+    /// the kept samples by their own labels: M is then at most the number of occupied bins, which bounds the cost
+    /// (O(M^2 D)) and memory (a few [M, M] matrices) of a call for continuous labels, where every sample is distinct and
+    /// M = B. Requires <paramref name="subsampleDistinctLabels"/>. Labels are binned in float64.
+    /// </param>
+    /// <exception cref="ArgumentOutOfRangeException">An enum value is undefined, or <paramref name="labelBinWidth"/> is not a finite positive number.</exception>
+    /// <exception cref="ArgumentException">
+    /// The generator is disposed or names a device other than the CPU or CUDA, or a bin width is given without
+    /// <paramref name="subsampleDistinctLabels"/>.
+    /// </exception>
     public RankSimLoss(
         FeatureRanking? ranking = null,
         FeatureSimilarity similarity = FeatureSimilarity.Cosine,
@@ -58,13 +69,15 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         bool subsampleDistinctLabels = true,
         RankTies labelTies = RankTies.IndexOrder,
         Generator? generator = null,
-        bool checkFinite = true)
+        bool checkFinite = true,
+        double? labelBinWidth = null)
         : base(reduction)
     {
         InputValidation.RequireDefined(reduction, nameof(reduction));
         InputValidation.RequireDefined(similarity, nameof(similarity));
         InputValidation.RequireDefined(labelTies, nameof(labelTies));
         InputValidation.RequireGenerator(generator, nameof(generator));
+        RequireBinWidth(labelBinWidth, subsampleDistinctLabels, nameof(labelBinWidth), nameof(subsampleDistinctLabels));
 
         Ranking = ranking ?? FeatureRanking.Default;
         Similarity = similarity;
@@ -73,6 +86,30 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         LabelTies = labelTies;
         _generator = generator;
         CheckFinite = checkFinite;
+        LabelBinWidth = labelBinWidth;
+    }
+
+    /// <summary>Creates the RankSim loss (the 1.0 signature, kept for compiled callers; see the constructor with <c>labelBinWidth</c>).</summary>
+    /// <param name="ranking">How the feature ranks are differentiated.</param>
+    /// <param name="similarity">How features are compared.</param>
+    /// <param name="reduction">How the per-anchor losses are reduced.</param>
+    /// <param name="subsampleDistinctLabels">Keep one randomly chosen sample per distinct label value.</param>
+    /// <param name="labelTies">How equal label distances share ranks.</param>
+    /// <param name="generator">Random generator for the subsampling; null uses TorchSharp's default generator.</param>
+    /// <param name="checkFinite">Reject NaN or infinite features and labels.</param>
+    /// <exception cref="ArgumentOutOfRangeException">An enum value is undefined.</exception>
+    /// <exception cref="ArgumentException">The generator is disposed or names a device other than the CPU or CUDA.</exception>
+    [EditorBrowsable(EditorBrowsableState.Never)]
+    public RankSimLoss(
+        FeatureRanking? ranking,
+        FeatureSimilarity similarity,
+        Reduction reduction,
+        bool subsampleDistinctLabels,
+        RankTies labelTies,
+        Generator? generator,
+        bool checkFinite)
+        : this(ranking, similarity, reduction, subsampleDistinctLabels, labelTies, generator, checkFinite, null)
+    {
     }
 
     /// <summary>How the feature ranks are differentiated, with that choice's settings.</summary>
@@ -93,6 +130,9 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// <summary>Whether NaN and infinite inputs are rejected (one host synchronization per call).</summary>
     public bool CheckFinite { get; }
 
+    /// <summary>The width of the label bins that keep one sample each, in label units; null keeps one per distinct value.</summary>
+    public double? LabelBinWidth { get; }
+
     /// <summary>Computes the RankSim loss.</summary>
     /// <param name="features">Features [B, ...] of any floating dtype and device (flattened to [B, D]); usually the penultimate layer.</param>
     /// <param name="labels">Labels [B], [B, 1] or [B, K] (K-dimensional), integer or floating, on the features' device.</param>
@@ -107,7 +147,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
     /// +-2^53, a disposed generator, or (with <see cref="CheckFinite"/>) NaN or infinite values.
     /// </exception>
     public override Tensor forward(Tensor features, Tensor labels) =>
-        Evaluate(features, labels, Ranking, Similarity, Reduction, SubsampleDistinctLabels, LabelTies, _generator, CheckFinite);
+        Evaluate(features, labels, Ranking, Similarity, Reduction, SubsampleDistinctLabels, LabelTies, _generator, CheckFinite, LabelBinWidth);
 
     /// <summary>The loss for the given settings, shared with the functional form.</summary>
     internal static Tensor Compute(
@@ -119,12 +159,36 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         bool subsampleDistinctLabels,
         RankTies labelTies,
         Generator? generator,
-        bool checkFinite)
+        bool checkFinite,
+        double? labelBinWidth)
     {
         InputValidation.RequireDefined(reduction, nameof(reduction));
         InputValidation.RequireDefined(similarity, nameof(similarity));
         InputValidation.RequireDefined(labelTies, nameof(labelTies));
-        return Evaluate(features, labels, ranking, similarity, reduction, subsampleDistinctLabels, labelTies, generator, checkFinite);
+        RequireBinWidth(labelBinWidth, subsampleDistinctLabels, "label_bin_width", "subsample_distinct_labels");
+        return Evaluate(features, labels, ranking, similarity, reduction, subsampleDistinctLabels, labelTies, generator, checkFinite, labelBinWidth);
+    }
+
+    /// <summary>The bin index floor(y / width) of every label coordinate, in float64: labels in one bin compare equal.</summary>
+    private static Tensor Bins(Tensor labels, double width) => labels.to(ScalarType.Float64).div(width).floor_();
+
+    /// <summary>A bin width is null, or finite and positive and given with the subsampling it changes.</summary>
+    private static void RequireBinWidth(double? width, bool subsample, string widthName, string subsampleName)
+    {
+        if (width is not double w)
+        {
+            return;
+        }
+
+        if (!double.IsFinite(w) || w <= 0)
+        {
+            throw new ArgumentOutOfRangeException(widthName, w, "The label bin width must be a finite positive number (in label units), or null for one sample per distinct label.");
+        }
+
+        if (!subsample)
+        {
+            throw new ArgumentException($"A label bin width chooses which samples the subsampling keeps; it needs {subsampleName} = true.", widthName);
+        }
     }
 
     /// <summary>
@@ -140,7 +204,8 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         bool subsampleDistinctLabels,
         RankTies labelTies,
         Generator? generator,
-        bool checkFinite)
+        bool checkFinite,
+        double? labelBinWidth)
     {
         InputValidation.RequireFeaturesAndLabels(features, labels, checkFinite);
         InputValidation.RequireGenerator(generator, nameof(generator));
@@ -166,7 +231,7 @@ public sealed class RankSimLoss : Loss<Tensor, Tensor, Tensor>
         y = y.dtype == labelDtype ? y : y.to(labelDtype);
 
         // Each step below is computed by a CPU kernel or by its tensor formula, as Dispatch alone decides.
-        var kept = subsampleDistinctLabels ? DistinctLabelSampler.Sample(y, generator) : null;
+        var kept = subsampleDistinctLabels ? DistinctLabelSampler.Sample(labelBinWidth is double width ? Bins(y, width) : y, generator) : null;
         if (kept is not null)
         {
             y = y.index_select(0, kept);

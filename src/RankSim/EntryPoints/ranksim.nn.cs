@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using RankSim.Dir;
 using static TorchSharp.torch;
 using Reduction = TorchSharp.torch.nn.Reduction;
@@ -31,8 +32,12 @@ public static partial class ranksim
         /// <param name="label_ties">How equal label distances share ranks (default index order).</param>
         /// <param name="generator">Random generator for the subsampling; null uses TorchSharp's default.</param>
         /// <param name="check_finite">Reject NaN or infinite inputs (default true; turned off, a non-finite feature can give a finite loss and a NaN gradient).</param>
+        /// <param name="label_bin_width">
+        /// Null (default) keeps one sample per distinct label; a width w &gt; 0 (label units) keeps one per label bin
+        /// [k w, (k + 1) w), which bounds M, and so the cost, for continuous labels (see <see cref="RankSim.RankSimLoss.LabelBinWidth"/>).
+        /// </param>
         /// <returns>The loss module; call it with (features [B, ...], labels [B] / [B, 1] / [B, K]).</returns>
-        /// <exception cref="ArgumentException">An undefined enum value or a disposed generator.</exception>
+        /// <exception cref="ArgumentException">An undefined enum value, a disposed generator, or a bin width that is not finite and positive or comes without the subsampling.</exception>
         public static RankSimLoss RankSimLoss(
             FeatureRanking? ranking = null,
             FeatureSimilarity similarity = FeatureSimilarity.Cosine,
@@ -40,8 +45,30 @@ public static partial class ranksim
             bool subsample_distinct_labels = true,
             RankTies label_ties = RankTies.IndexOrder,
             Generator? generator = null,
-            bool check_finite = true) =>
-            new(ranking, similarity, reduction, subsample_distinct_labels, label_ties, generator, check_finite);
+            bool check_finite = true,
+            double? label_bin_width = null) =>
+            new(ranking, similarity, reduction, subsample_distinct_labels, label_ties, generator, check_finite, label_bin_width);
+
+        /// <summary>The RankSim module (the 1.0 signature, kept for compiled callers; see the overload with <c>label_bin_width</c>).</summary>
+        /// <param name="ranking">How the feature ranks are differentiated.</param>
+        /// <param name="similarity">How features are compared.</param>
+        /// <param name="reduction">How the per-anchor losses are reduced.</param>
+        /// <param name="subsample_distinct_labels">Keep one random sample per distinct label value.</param>
+        /// <param name="label_ties">How equal label distances share ranks.</param>
+        /// <param name="generator">Random generator for the subsampling; null uses TorchSharp's default.</param>
+        /// <param name="check_finite">Reject NaN or infinite inputs.</param>
+        /// <returns>The loss module.</returns>
+        /// <exception cref="ArgumentException">An undefined enum value or a disposed generator.</exception>
+        [EditorBrowsable(EditorBrowsableState.Never)]
+        public static RankSimLoss RankSimLoss(
+            FeatureRanking? ranking,
+            FeatureSimilarity similarity,
+            Reduction reduction,
+            bool subsample_distinct_labels,
+            RankTies label_ties,
+            Generator? generator,
+            bool check_finite) =>
+            new(ranking, similarity, reduction, subsample_distinct_labels, label_ties, generator, check_finite, null);
 
         /// <summary>The ordinal entropy regularizer (Zhang et al., ICLR 2023) as a module; see <see cref="RankSim.OrdinalEntropyLoss"/>.</summary>
         /// <param name="diversity_weight">Weight of the diversity term (spreads the label centers apart), in [0, 1e6] (default 1).</param>

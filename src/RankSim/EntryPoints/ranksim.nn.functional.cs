@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using RankSim.Dir;
 using static TorchSharp.torch;
 using Reduction = TorchSharp.torch.nn.Reduction;
@@ -29,8 +30,12 @@ public static partial class ranksim
             /// <param name="label_ties">How equal label distances share ranks (default index order).</param>
             /// <param name="generator">Random generator for the subsampling; null uses TorchSharp's default.</param>
             /// <param name="check_finite">Reject NaN or infinite inputs (default true; turned off, a non-finite feature can give a finite loss and a NaN gradient).</param>
+            /// <param name="label_bin_width">
+            /// Null (default) keeps one sample per distinct label; a width w &gt; 0 (label units) keeps one per label bin
+            /// [k w, (k + 1) w), which bounds M, and so the cost, for continuous labels (see <see cref="RankSim.RankSimLoss.LabelBinWidth"/>).
+            /// </param>
             /// <returns>As <see cref="RankSim.RankSimLoss.forward"/>: a 0-dim tensor under Sum and Mean, [M] under None.</returns>
-            /// <exception cref="ArgumentException">Inputs that do not fit (see <see cref="RankSim.RankSimLoss.forward"/>) or an undefined enum value.</exception>
+            /// <exception cref="ArgumentException">Inputs that do not fit (see <see cref="RankSim.RankSimLoss.forward"/>), an undefined enum value, or a bin width that is not finite and positive or comes without the subsampling.</exception>
             public static Tensor ranksim_loss(
                 Tensor features,
                 Tensor labels,
@@ -40,9 +45,35 @@ public static partial class ranksim
                 bool subsample_distinct_labels = true,
                 RankTies label_ties = RankTies.IndexOrder,
                 Generator? generator = null,
-                bool check_finite = true) =>
+                bool check_finite = true,
+                double? label_bin_width = null) =>
                 RankSim.RankSimLoss.Compute(
-                    features, labels, ranking ?? FeatureRanking.Default, similarity, reduction, subsample_distinct_labels, label_ties, generator, check_finite);
+                    features, labels, ranking ?? FeatureRanking.Default, similarity, reduction, subsample_distinct_labels, label_ties, generator, check_finite, label_bin_width);
+
+            /// <summary>The RankSim regularizer of one batch (the 1.0 signature, kept for compiled callers; see the overload with <c>label_bin_width</c>).</summary>
+            /// <param name="features">Features [B, ...].</param>
+            /// <param name="labels">Labels [B], [B, 1] or [B, K].</param>
+            /// <param name="ranking">How the feature ranks are differentiated.</param>
+            /// <param name="similarity">How features are compared.</param>
+            /// <param name="reduction">How the per-anchor losses are reduced.</param>
+            /// <param name="subsample_distinct_labels">Keep one random sample per distinct label value.</param>
+            /// <param name="label_ties">How equal label distances share ranks.</param>
+            /// <param name="generator">Random generator for the subsampling.</param>
+            /// <param name="check_finite">Reject NaN or infinite inputs.</param>
+            /// <returns>The loss.</returns>
+            /// <exception cref="ArgumentException">Inputs that do not fit or an undefined enum value.</exception>
+            [EditorBrowsable(EditorBrowsableState.Never)]
+            public static Tensor ranksim_loss(
+                Tensor features,
+                Tensor labels,
+                FeatureRanking? ranking,
+                FeatureSimilarity similarity,
+                Reduction reduction,
+                bool subsample_distinct_labels,
+                RankTies label_ties,
+                Generator? generator,
+                bool check_finite) =>
+                ranksim_loss(features, labels, ranking, similarity, reduction, subsample_distinct_labels, label_ties, generator, check_finite, null);
 
             /// <summary>
             /// The ordinal entropy regularizer (Zhang et al., ICLR 2023) of one batch: diversity_weight * L_d + tightness_weight * L_t.

@@ -53,6 +53,72 @@ public abstract class RankSimLossOptionsTests(bool referencePath) : BothPaths(re
         Loss(RankTies.Average).Should().BeApproximately(0.6018518, 1e-6);
     }
 
+    /// <summary>
+    /// With a label bin width, exactly one sample per occupied bin [k w, (k + 1) w) is kept (per-anchor losses [M], one
+    /// gradient row per bin), whatever the bins hold; a width below every label gap keeps what one sample per distinct
+    /// label keeps, bit for bit, from the same generator state.
+    /// </summary>
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(2.5)]
+    [InlineData(40.0)]
+    public void ALabelBinWidthKeepsOneSamplePerOccupiedBin(double width)
+    {
+        using var scope = NewDisposeScope();
+        var generator = new Generator(5);
+        var features = randn(300, 16, generator: generator).requires_grad_();
+        var labels = rand(300, generator: generator) * 100;   // continuous: every label distinct
+        var bins = labels.to(ScalarType.Float64).div(width).floor();
+        long occupied = bins.unique().Item1.size(0);
+
+        var loss = new RankSimLoss(reduction: Reduction.None, generator: new Generator(9), labelBinWidth: width);
+        loss.LabelBinWidth.Should().Be(width);
+        var perAnchor = loss.call(features, labels);
+        perAnchor.size(0).Should().Be(occupied);
+        perAnchor.sum().backward();
+
+        var rowsWithGradient = features.grad!.abs().sum(1).gt(0);
+        rowsWithGradient.sum().item<long>().Should().Be(occupied, "the kept samples, and only they, get a gradient");
+        bins.masked_select(rowsWithGradient).unique().Item1.size(0).Should().Be(occupied, "no two kept samples share a bin");
+    }
+
+    [Fact]
+    public void ABinWidthBelowEveryLabelGapKeepsWhatDistinctLabelsKeep()
+    {
+        using var scope = NewDisposeScope();
+        var (features, labels) = Batch(3);
+        var byValue = features.clone().requires_grad_();
+        var byBin = features.clone().requires_grad_();
+        var exact = new RankSimLoss(generator: new Generator(4)).call(byValue, labels);
+        var binned = new RankSimLoss(generator: new Generator(4), labelBinWidth: 0.5).call(byBin, labels);   // integer labels
+        exact.backward();
+        binned.backward();
+
+        binned.item<float>().Should().Be(exact.item<float>());
+        byBin.grad!.Doubles().Should().Equal(byValue.grad!.Doubles());
+    }
+
+    [Fact]
+    public void ABadLabelBinWidthIsRefusedByName()
+    {
+        using var scope = NewDisposeScope();
+        var (features, labels) = Batch(2);
+        foreach (double bad in new[] { 0, -1, double.NaN, double.PositiveInfinity })
+        {
+            FluentActions.Invoking(() => new RankSimLoss(labelBinWidth: bad)).Should()
+                .Throw<ArgumentOutOfRangeException>().WithParameterName("labelBinWidth");
+            FluentActions.Invoking(() => ranksim.nn.functional.ranksim_loss(features, labels, label_bin_width: bad)).Should()
+                .Throw<ArgumentOutOfRangeException>().WithParameterName("label_bin_width");
+        }
+
+        FluentActions.Invoking(() => new RankSimLoss(subsampleDistinctLabels: false, labelBinWidth: 1)).Should()
+            .Throw<ArgumentException>().WithParameterName("labelBinWidth").WithMessage("*subsampleDistinctLabels*");
+        FluentActions.Invoking(() => ranksim.nn.RankSimLoss(subsample_distinct_labels: false, label_bin_width: 1)).Should()
+            .Throw<ArgumentException>().WithParameterName("labelBinWidth");
+        FluentActions.Invoking(() => ranksim.nn.functional.ranksim_loss(features, labels, subsample_distinct_labels: false, label_bin_width: 1)).Should()
+            .Throw<ArgumentException>().WithParameterName("label_bin_width").WithMessage("*subsample_distinct_labels*");
+    }
+
     [Fact]
     public void CenteredCosineIgnoresADirectionSharedByAllFeaturesWherePlainCosineDoesNot()
     {

@@ -345,6 +345,28 @@ internal sealed class GrowthRatioCommand : Command<GrowthRatioCommand.Settings>
     }
 }
 
+internal sealed class BinCostCommand : Command<BinCostCommand.Settings>
+{
+    public sealed class Settings : GrowthSettings
+    {
+        [CommandOption("--batch <B>")]
+        [Description("Batch size")]
+        [DefaultValue(4096)]
+        public int Batch { get; init; } = 4096;
+
+        [CommandOption("--bin-width <W>")]
+        [Description("The label bin width (labels are uniform in [0, 100))")]
+        [DefaultValue(1.0)]
+        public double BinWidth { get; init; } = 1.0;
+    }
+
+    public override int Execute(CommandContext context, Settings settings, CancellationToken cancellationToken)
+    {
+        BinCost.Run(settings.Batch, settings.Dim, settings.Threads, settings.Repeats, settings.BinWidth);
+        return 0;
+    }
+}
+
 /// <summary>What one large-batch measurement takes: D, threads, calls, the kind of labels.</summary>
 internal class GrowthSettings : CommandSettings
 {

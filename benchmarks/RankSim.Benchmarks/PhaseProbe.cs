@@ -12,12 +12,13 @@ internal static class PhaseProbe
     {
         var (features, labels, generator, loss) = BenchmarkData.Probe(c, threads);
         var perRowLoss = new RankSimLoss(FeatureRanking.Blackbox(scaling: PerturbationScaling.PerRow), generator: new Generator(2));
-        var y = labels.to(ScalarType.Float64).reshape(-1, 1);
+        // The labels as RankSimLoss ranks them: floating labels in their dtype, integer labels in float64.
+        var y = (labels.is_floating_point() ? labels : labels.to(ScalarType.Float64)).reshape(-1, 1);
         // Continuous labels keep every sample: the sampler then returns null (all rows).
         var kept = DistinctLabelSampler.Sample(y, generator);
         var keptLabels = kept is null ? y : y.index_select(0, kept);
         long m = keptLabels.size(0);
-        var labelRanks = LabelSimilarity.DistanceRanks(keptLabels, RankTies.IndexOrder);
+        var labelRanks = LabelRankMatrix.FromLabels(keptLabels, RankTies.IndexOrder, integerLabels: !labels.is_floating_point());
         var detached = features.detach();
         var normalized = nn.functional.normalize(kept is null ? detached : detached.index_select(0, kept), dim: 1);
         var upstream = randn(m, m, generator: new Generator(3));
@@ -29,7 +30,7 @@ internal static class PhaseProbe
             ("matrix floor: (G + G^T) n, [M, M] x [M, D]", () => upstream.mm(normalized).Dispose()),
             ("finite check of [B, D]", () => InputValidation.RequireFinite(features, "features")),
             ("sample distinct labels", () => DistinctLabelSampler.Sample(y, generator)?.Dispose()),
-            ("label ranks [M, M]", () => LabelSimilarity.DistanceRanks(keptLabels, RankTies.IndexOrder).Dispose()),
+            ("label ranks as a matrix [M, M] (the CPU objective reads rows)", () => LabelSimilarity.DistanceRanks(keptLabels, RankTies.IndexOrder).Dispose()),
             ("similarity forward (gather, normalize, n n^T)", () => { using var s = NewDisposeScope(); SimilarityMatrix.Pairwise(detached, FeatureSimilarity.Cosine, kept); }),
             ("similarity + objective forward", () => { using var s = NewDisposeScope(); RankSimObjective.Blackbox(SimilarityMatrix.Pairwise(detached, FeatureSimilarity.Cosine, kept), labelRanks, 2.0, nn.Reduction.Sum, PerturbationScaling.Paper); }),
             ("RankSimLoss forward", () => { using var s = NewDisposeScope(); loss.call(features, labels); }),

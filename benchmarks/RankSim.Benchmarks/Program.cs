@@ -22,6 +22,7 @@ app.Configure(config =>
     config.AddCommand<StepShareCommand>("step-share").WithDescription("RankSim's share of the QuickStart training step");
     config.AddCommand<ScaleCommand>("scale").WithDescription("One large batch: time and peak memory");
     config.AddCommand<GrowthRatioCommand>("growth-ratio").WithDescription("A large batch against a small one (default 4096 and 1024), interleaved rounds in one process: the time ratio");
+    config.AddCommand<BinCostCommand>("bins").WithDescription("One sample per label bin against one per distinct label, continuous labels: interleaved rounds");
     config.AddCommand<GrowthCommand>("growth").WithDescription("Time and peak memory from B = 256 to 8192, both paths, one process a batch size; a plot");
     config.AddCommand<SoakCommand>("soak").WithDescription("Memory and live tensors over a long training run").WithExample("soak", "--steps", "1000", "--every", "250", "--assert-flat");
     config.AddCommand<FingerprintCommand>("fingerprint").WithDescription("A hash of one loss and gradient (equal across processes: determinism)");
